@@ -300,7 +300,9 @@ for (const name of Object.keys(ErrorCode) as ErrorCodeName[]) {
 }
 
 /** All known errors, ordered by code (-1 first). */
-export const ALL_ERRORS: readonly KafkaErrorInfo[] = Object.freeze([...BY_CODE.values()].sort((a, b) => a.code - b.code));
+export const ALL_ERRORS: readonly KafkaErrorInfo[] = Object.freeze(
+  [...BY_CODE.values()].sort((a, b) => a.code - b.code),
+);
 
 /**
  * Looks up an error by its numeric code.

@@ -28,7 +28,8 @@ describe('murmur2', () => {
     assert.equal(murmur2(new Uint8Array(0)), 275646681);
     const high = [0xff, 0xfe, 0xfd, 0xfc, 0xfb, 0xfa, 0xf9];
     const expected = [-311467685, 1717632651, 998637092, 2136149935, 524068735, -1374838545, -166236347];
-    for (let n = 1; n <= 7; n++) assert.equal(murmur2(new Uint8Array(high.slice(0, n))), expected[n - 1], `length ${n}`);
+    for (let n = 1; n <= 7; n++)
+      assert.equal(murmur2(new Uint8Array(high.slice(0, n))), expected[n - 1], `length ${n}`);
   });
 
   it('always returns a signed 32-bit integer and ignores the view offset', () => {

@@ -9,7 +9,10 @@ export const EMPTY_BYTES: Buffer = Buffer.alloc(0);
 export const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
 
 export function unsupportedField(field: string, version: number): ProtocolError {
-  return new ProtocolError('unsupported-field', `field ${field} has a non-default value but version ${version} lacks it`);
+  return new ProtocolError(
+    'unsupported-field',
+    `field ${field} has a non-default value but version ${version} lacks it`,
+  );
 }
 
 export function nonNullable(field: string, version: number): ProtocolError {

@@ -42,42 +42,50 @@ export class Writer {
   }
 
   int8(v: number): this {
-    this.buf.writeInt8(v, this.ensure(1));
+    const at = this.ensure(1);
+    this.buf.writeInt8(v, at);
     return this;
   }
 
   bool(v: boolean): this {
-    this.buf[this.ensure(1)] = v ? 1 : 0;
+    const at = this.ensure(1);
+    this.buf[at] = v ? 1 : 0;
     return this;
   }
 
   int16(v: number): this {
-    this.buf.writeInt16BE(v, this.ensure(2));
+    const at = this.ensure(2);
+    this.buf.writeInt16BE(v, at);
     return this;
   }
 
   uint16(v: number): this {
-    this.buf.writeUInt16BE(v, this.ensure(2));
+    const at = this.ensure(2);
+    this.buf.writeUInt16BE(v, at);
     return this;
   }
 
   int32(v: number): this {
-    this.buf.writeInt32BE(v, this.ensure(4));
+    const at = this.ensure(4);
+    this.buf.writeInt32BE(v, at);
     return this;
   }
 
   uint32(v: number): this {
-    this.buf.writeUInt32BE(v, this.ensure(4));
+    const at = this.ensure(4);
+    this.buf.writeUInt32BE(v, at);
     return this;
   }
 
   int64(v: bigint): this {
-    this.buf.writeBigInt64BE(v, this.ensure(8));
+    const at = this.ensure(8);
+    this.buf.writeBigInt64BE(v, at);
     return this;
   }
 
   float64(v: number): this {
-    this.buf.writeDoubleBE(v, this.ensure(8));
+    const at = this.ensure(8);
+    this.buf.writeDoubleBE(v, at);
     return this;
   }
 
@@ -102,10 +110,12 @@ export class Writer {
   varlong(v: bigint): this {
     let u = BigInt.asUintN(64, (v << 1n) ^ (v >> 63n));
     while (u >= 0x80n) {
-      this.buf[this.ensure(1)] = Number(u & 0x7fn) | 0x80;
+      const at = this.ensure(1);
+      this.buf[at] = Number(u & 0x7fn) | 0x80;
       u >>= 7n;
     }
-    this.buf[this.ensure(1)] = Number(u);
+    const at = this.ensure(1);
+    this.buf[at] = Number(u);
     return this;
   }
 
