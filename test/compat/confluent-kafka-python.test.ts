@@ -1,0 +1,141 @@
+/**
+ * confluent-kafka-python (Debian's python3-confluent-kafka on librdkafka) against the capture server: its first
+ * ApiVersions, Metadata and Produce requests with every codec decode into what the script was asked to send and
+ * re-encode to the same bytes.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CaptureServer } from './capture-server.js';
+import {
+  assertAllRequestsClean,
+  assertApiVersionsFirst,
+  assertMetadataAsksFor,
+  assertProduceRequests,
+  CODECS,
+  type Codec,
+  describeChild,
+  libraryMessages,
+  messagesToJson,
+  PYTHON,
+  probeTool,
+  requireTool,
+  runChild,
+  skipUnless,
+  TEST_TIMEOUT_MS,
+  versionsUsed,
+} from './harness.js';
+import { assertRecordSets } from './records-check.js';
+
+const confluent = probeTool(
+  'confluent-kafka-python',
+  PYTHON,
+  ['-c', 'import confluent_kafka as c; print(c.version()[0], c.libversion()[0])'],
+  (out) => {
+    const [version, librdkafka] = out.trim().split(' ');
+    if (!version || !librdkafka) throw new Error(`unexpected output: ${out}`);
+    return { version, details: { librdkafka } };
+  },
+);
+
+/** Produces the messages given as JSON on stdin, flushes, and prints what happened as JSON. */
+const SCRIPT = `
+import base64, json, sys
+from confluent_kafka import Producer
+
+spec = json.load(sys.stdin)
+def b(x):
+    return None if x is None else base64.b64decode(x)
+
+producer = Producer({
+    'bootstrap.servers': spec['bootstrap'],
+    'client.id': spec['clientId'],
+    'compression.type': spec['compression'],
+    'acks': spec['acks'],
+    'enable.idempotence': False,
+    'api.version.request': True,
+    'linger.ms': 100,
+    'message.timeout.ms': 10000,
+})
+errors = []
+delivered = []
+def on_delivery(err, msg):
+    if err is not None:
+        errors.append(str(err))
+    else:
+        delivered.append(msg.offset())
+for m in spec['messages']:
+    kwargs = {'key': b(m['key']), 'value': b(m['value']), 'on_delivery': on_delivery}
+    if m['headers']:
+        kwargs['headers'] = [(k, b(v)) for k, v in m['headers']]
+    if m['timestamp'] is not None:
+        kwargs['timestamp'] = m['timestamp']
+    producer.produce(spec['topic'], **kwargs)
+left = producer.flush(10)
+print(json.dumps({'left': left, 'errors': errors, 'delivered': len(delivered)}))
+sys.exit(0 if left == 0 and not errors else 1)
+`;
+
+const CLIENT_ID = 'samsa-compat-confluent';
+const MESSAGES = libraryMessages({ nullHeaderValue: true });
+
+async function produce(server: CaptureServer, topic: string, codec: Codec, acks: number): Promise<void> {
+  const input = JSON.stringify({
+    bootstrap: server.bootstrap,
+    clientId: CLIENT_ID,
+    topic,
+    compression: codec,
+    acks,
+    messages: messagesToJson(MESSAGES),
+  });
+  const result = await runChild(PYTHON, ['-c', SCRIPT], { input });
+  assert.equal(result.code, 0, `the producer script failed: ${describeChild(result)}`);
+  const report = JSON.parse(result.stdout) as { delivered: number };
+  assert.equal(report.delivered, MESSAGES.length);
+  await server.waitForDisconnect();
+}
+
+describe('confluent-kafka-python producing to the capture server', { skip: skipUnless(confluent) }, () => {
+  for (const codec of CODECS) {
+    it(`${codec}: ApiVersions, Metadata and Produce decode as sent and re-encode byte for byte`, {
+      timeout: TEST_TIMEOUT_MS,
+    }, async (t) => {
+      requireTool(confluent);
+      const server = await CaptureServer.start();
+      try {
+        const topic = `confluent-${codec}`;
+        await produce(server, topic, codec, -1);
+        t.diagnostic(
+          `confluent-kafka-python ${confluent.version} (librdkafka ${confluent.details.librdkafka}): ` +
+            versionsUsed(server),
+        );
+        assertAllRequestsClean(server);
+        assertApiVersionsFirst(server, {
+          clientId: CLIENT_ID,
+          softwareName: 'confluent-kafka-python',
+          softwareVersion: `${confluent.version}-rdkafka-${confluent.details.librdkafka}`,
+          minVersion: 3,
+          everyConnection: true,
+        });
+        assertMetadataAsksFor(server, topic);
+        const recordSets = assertProduceRequests(server, { topic, acks: -1, minVersion: 3 });
+        assertRecordSets(recordSets, codec, MESSAGES, {});
+      } finally {
+        await server.close();
+      }
+    });
+  }
+
+  it('acks=0: Produce is sent without waiting for a response', { timeout: TEST_TIMEOUT_MS }, async () => {
+    requireTool(confluent);
+    const server = await CaptureServer.start();
+    try {
+      const topic = 'confluent-acks0';
+      await produce(server, topic, 'zstd', 0);
+      assertAllRequestsClean(server);
+      const recordSets = assertProduceRequests(server, { topic, acks: 0, minVersion: 3 });
+      assertRecordSets(recordSets, 'zstd', MESSAGES, {});
+    } finally {
+      await server.close();
+    }
+  });
+});
