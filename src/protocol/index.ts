@@ -5,3 +5,4 @@ export { Writer } from './codec/writer.js';
 export * from './errors.js';
 export * from './generated/index.js';
 export * from './hash.js';
+export * from './records/index.js';

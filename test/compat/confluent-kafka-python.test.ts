@@ -1,9 +1,3 @@
-/**
- * confluent-kafka-python (Debian's python3-confluent-kafka on librdkafka) against the capture server: its first
- * ApiVersions, Metadata and Produce requests with every codec decode into what the script was asked to send and
- * re-encode to the same bytes.
- */
-import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CaptureServer } from './capture-server.js';
 import {
@@ -13,13 +7,11 @@ import {
   assertProduceRequests,
   CODECS,
   type Codec,
-  describeChild,
   libraryMessages,
-  messagesToJson,
   PYTHON,
   probeTool,
   requireTool,
-  runChild,
+  runPythonProducer,
   skipUnless,
   TEST_TIMEOUT_MS,
   versionsUsed,
@@ -78,20 +70,8 @@ sys.exit(0 if left == 0 and not errors else 1)
 const CLIENT_ID = 'samsa-compat-confluent';
 const MESSAGES = libraryMessages({ nullHeaderValue: true });
 
-async function produce(server: CaptureServer, topic: string, codec: Codec, acks: number): Promise<void> {
-  const input = JSON.stringify({
-    bootstrap: server.bootstrap,
-    clientId: CLIENT_ID,
-    topic,
-    compression: codec,
-    acks,
-    messages: messagesToJson(MESSAGES),
-  });
-  const result = await runChild(PYTHON, ['-c', SCRIPT], { input });
-  assert.equal(result.code, 0, `the producer script failed: ${describeChild(result)}`);
-  const report = JSON.parse(result.stdout) as { delivered: number };
-  assert.equal(report.delivered, MESSAGES.length);
-  await server.waitForDisconnect();
+function produce(server: CaptureServer, topic: string, codec: Codec, acks: number): Promise<void> {
+  return runPythonProducer(server, SCRIPT, { clientId: CLIENT_ID, topic, codec, acks, messages: MESSAGES });
 }
 
 describe('confluent-kafka-python producing to the capture server', { skip: skipUnless(confluent) }, () => {

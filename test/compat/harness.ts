@@ -312,3 +312,27 @@ export function versionsUsed(server: CaptureServer): string {
   }
   return [...seen].map(([name, vs]) => `${name} v${[...vs].join('/')}`).join(', ');
 }
+
+/**
+ * Runs a Python producer script that reads its spec as JSON on stdin and prints `{ delivered }`, checks that every
+ * message was delivered, then waits for the client to disconnect (so every frame it sent has been read).
+ */
+export async function runPythonProducer(
+  server: CaptureServer,
+  script: string,
+  spec: { clientId: string; topic: string; codec: Codec; acks: number; messages: TestMessage[] },
+): Promise<void> {
+  const input = JSON.stringify({
+    bootstrap: server.bootstrap,
+    clientId: spec.clientId,
+    topic: spec.topic,
+    compression: spec.codec,
+    acks: spec.acks,
+    messages: messagesToJson(spec.messages),
+  });
+  const result = await runChild(PYTHON, ['-c', script], { input });
+  assert.equal(result.code, 0, `the producer script failed: ${describeChild(result)}`);
+  const report = JSON.parse(result.stdout) as { delivered: number };
+  assert.equal(report.delivered, spec.messages.length);
+  await server.waitForDisconnect();
+}

@@ -1,12 +1,3 @@
-/**
- * kafka-python (Debian's python3-kafka, pure Python) against the capture server: its first ApiVersions, Metadata and
- * Produce requests decode into what the script was asked to send and re-encode to the same bytes.
- *
- * kafka-python compresses with optional Python libraries: gzip uses the standard library, snappy needs
- * python3-snappy, lz4 python3-lz4 and zstd python3-zstandard. CI installs python3-kafka alone, so only none and gzip
- * are sure to run; the others run when their library is importable and are skipped (with that reason) otherwise.
- */
-import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CaptureServer } from './capture-server.js';
 import {
@@ -16,13 +7,11 @@ import {
   assertProduceRequests,
   CODECS,
   type Codec,
-  describeChild,
   libraryMessages,
-  messagesToJson,
   PYTHON,
   probeTool,
   requireTool,
-  runChild,
+  runPythonProducer,
   skipUnless,
   TEST_TIMEOUT_MS,
   versionsUsed,
@@ -101,20 +90,8 @@ const CLIENT_ID = 'samsa-compat-kafka-python';
 // kafka-python asserts that header values are bytes, so it cannot send a null header value.
 const MESSAGES = libraryMessages({ nullHeaderValue: false });
 
-async function produce(server: CaptureServer, topic: string, codec: Codec, acks: number): Promise<void> {
-  const input = JSON.stringify({
-    bootstrap: server.bootstrap,
-    clientId: CLIENT_ID,
-    topic,
-    compression: codec,
-    acks,
-    messages: messagesToJson(MESSAGES),
-  });
-  const result = await runChild(PYTHON, ['-c', SCRIPT], { input });
-  assert.equal(result.code, 0, `the producer script failed: ${describeChild(result)}`);
-  const report = JSON.parse(result.stdout) as { delivered: number };
-  assert.equal(report.delivered, MESSAGES.length);
-  await server.waitForDisconnect();
+function produce(server: CaptureServer, topic: string, codec: Codec, acks: number): Promise<void> {
+  return runPythonProducer(server, SCRIPT, { clientId: CLIENT_ID, topic, codec, acks, messages: MESSAGES });
 }
 
 describe('kafka-python producing to the capture server', { skip: skipUnless(kafkaPython) }, () => {

@@ -75,7 +75,6 @@ function checkAgainstInput(input: RecordBatchInput, encoded: Buffer) {
   const now = batch.baseTimestamp;
   const timestamps = input.records.map((r) => r.timestamp ?? input.baseTimestamp ?? now);
   const deltas = input.records.map((r, i) => r.offsetDelta ?? i);
-  // biome-ignore lint/complexity/useMathMinMax: bigints, which Math.max does not take
   const maxTs = timestamps.reduce((a, b) => (b > a ? b : a), timestamps[0] ?? batch.baseTimestamp);
   assert.equal(batch.magic, 2);
   assert.equal(batch.baseOffset, input.baseOffset ?? 0n);
