@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { ProtocolError, Reader, Writer } from '../../src/protocol/index.js';
+import { ProtocolError, Reader, readProduceRequest, Writer, writeProduceRequest } from '../../src/protocol/index.js';
 
 const bytes = (...b: number[]) => Buffer.from(b);
 
@@ -93,6 +93,18 @@ describe('strings, bytes and uuids', () => {
     frame[4] = 9;
     assert.equal(view[0], 9);
     assert.equal(view.buffer, frame.buffer);
+  });
+
+  test('decoding a Produce request does not copy its record bytes', () => {
+    const records = Buffer.alloc(100 * 1024, 1);
+    for (const version of [3, 9, 11]) {
+      const w = new Writer();
+      writeProduceRequest(w, version, { acks: 1, topicData: [{ name: 't', partitionData: [{ index: 0, records }] }] });
+      const frame = w.toBuffer();
+      const decoded = readProduceRequest(new Reader(frame), version).topicData[0]!.partitionData[0]!.records!;
+      assert.ok(decoded.equals(records));
+      assert.equal(decoded.buffer, frame.buffer, `v${version}: a view into the frame`);
+    }
   });
 
   test('uuids use Kafka textual form and reject malformed input', () => {
