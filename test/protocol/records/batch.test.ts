@@ -357,7 +357,8 @@ describe('partial trailing batch', () => {
 
   test('scanRecordSet rejects it', () => {
     for (let cut = 1; cut < b.length; cut++) {
-      assertProtocolError(() => scanRecordSet(Buffer.concat([a, b.subarray(0, cut)])), 'corrupt-record', /byte 73/);
+      const set = Buffer.concat([a, b.subarray(0, cut)]);
+      assertProtocolError(() => scanRecordSet(set), 'corrupt-record', new RegExp(`byte ${a.length}:`));
     }
   });
 });
