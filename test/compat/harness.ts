@@ -43,6 +43,11 @@ export const BASE_TIMESTAMP = 1_700_000_000_000n;
  * What the library clients (confluent-kafka-python, kafka-python, KafkaJS) are asked to send: keyed and unkeyed,
  * empty and null, text and binary, duplicate and empty headers, a tombstone, explicit timestamps.
  * kafka-python only accepts bytes header values, so `nullHeaderValue` drops the one null header value for it.
+ *
+ * Every message is compressible on its own (a repeated binary pattern, a long repetitive header on the tombstone):
+ * a client may split the messages into several batches (librdkafka does under load), and librdkafka sends a batch
+ * uncompressed when compressing would not make it smaller (rdkafka_msgset_writer.c), so a batch holding only a small
+ * or incompressible message would legitimately carry compression 0.
  */
 export function libraryMessages(options: { nullHeaderValue: boolean }): TestMessage[] {
   return [
@@ -58,7 +63,7 @@ export function libraryMessages(options: { nullHeaderValue: boolean }): TestMess
     { key: null, value: text(`value-1 ünïcødé ✓${filler(1)}`), headers: [], timestamp: BASE_TIMESTAMP + 1n },
     {
       key: text('key-2'),
-      value: Buffer.from(Array.from({ length: 256 }, (_, i) => i)),
+      value: Buffer.from(Array.from({ length: 1024 }, (_, i) => i % 256)),
       headers: [
         { key: 'dup', value: text('first') },
         { key: 'dup', value: text('second') },
@@ -69,7 +74,10 @@ export function libraryMessages(options: { nullHeaderValue: boolean }): TestMess
     {
       key: text('key-3'),
       value: null,
-      headers: options.nullHeaderValue ? [{ key: 'null-value', value: null }] : [],
+      headers: [
+        ...(options.nullHeaderValue ? [{ key: 'null-value', value: null }] : []),
+        { key: 'note', value: text(`tombstone${filler(3)}`) },
+      ],
       timestamp: BASE_TIMESTAMP + 3n,
     },
     { key: Buffer.alloc(0), value: text(`value-4${filler(4)}`), headers: [], timestamp: BASE_TIMESTAMP + 4n },

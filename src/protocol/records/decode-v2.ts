@@ -13,7 +13,6 @@ import type { KafkaRecord, RecordBatch, RecordHeader } from './types.js';
 /** What is left of a decode call's decompression allowance, shared by its batches. */
 export interface Budget {
   left: number;
-  readonly max: number;
 }
 
 export function corruptAt(pos: number, reason: string): ProtocolError {
@@ -26,9 +25,7 @@ export function decompressWithin(codec: number, data: Buffer, budget: Budget, po
   try {
     out = decompress(codec, data, { maxBytes: budget.left, legacyLz4 });
   } catch (e) {
-    if (e instanceof ProtocolError) {
-      throw corruptAt(pos, `${e.message} (decompression limit ${budget.max} bytes per decode)`);
-    }
+    if (e instanceof ProtocolError) throw corruptAt(pos, e.message);
     throw e;
   }
   budget.left -= out.length;

@@ -30,7 +30,7 @@ export function decodeRecordBatches(buf: Buffer, opts?: DecodeOptions): RecordBa
   const verifyCrc = opts?.verifyCrc ?? true;
   const allowPartialTail = opts?.allowPartialTail ?? true;
   const max = opts?.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES;
-  const budget: Budget = { left: max, max };
+  const budget: Budget = { left: max };
   const batches: RecordBatch[] = [];
   const end = buf.length;
   let pos = 0;

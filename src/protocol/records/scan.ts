@@ -35,9 +35,11 @@ function corrupt(pos: number, reason: string): ProtocolError {
  */
 export function validateBatch(buf: Buffer, pos = 0, end = buf.length): ScannedBatch {
   const remaining = end - pos;
-  if (remaining < RECORD_BATCH_OVERHEAD) {
+  if (remaining < MAGIC_OFFSET + 1) {
     throw corrupt(pos, `partial batch: ${remaining} bytes, a batch header alone is ${RECORD_BATCH_OVERHEAD}`);
   }
+  const magic = buf.readInt8(pos + MAGIC_OFFSET);
+  if (magic !== CURRENT_MAGIC) throw corrupt(pos, `magic ${magic} is not supported, expected 2`);
   const batchLength = buf.readInt32BE(pos + BATCH_LENGTH_OFFSET);
   if (batchLength < MIN_BATCH_LENGTH) {
     throw corrupt(pos, `batch length ${batchLength} is less than the minimum ${MIN_BATCH_LENGTH}`);
@@ -45,8 +47,6 @@ export function validateBatch(buf: Buffer, pos = 0, end = buf.length): ScannedBa
   if (batchLength > remaining - LOG_OVERHEAD) {
     throw corrupt(pos, `batch length ${batchLength} exceeds the ${remaining - LOG_OVERHEAD} bytes that follow`);
   }
-  const magic = buf.readInt8(pos + MAGIC_OFFSET);
-  if (magic !== CURRENT_MAGIC) throw corrupt(pos, `magic ${magic} is not supported, expected 2`);
   const size = LOG_OVERHEAD + batchLength;
   const header = headerAt(buf, pos);
   const computed = crc32c(buf.subarray(pos + ATTRIBUTES_OFFSET, pos + size));

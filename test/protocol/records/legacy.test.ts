@@ -102,7 +102,14 @@ describe('legacy message sets, uncompressed', () => {
 
 /** A compressed wrapper message around `inner` (a message set). */
 function wrapper(offset: bigint, magic: 0 | 1, codec: number, inner: Buffer, timestamp = 0n, attributes = 0) {
-  return rawMessage({ offset, magic, attributes: attributes | codec, timestamp, key: null, value: compress(codec, inner) });
+  return rawMessage({
+    offset,
+    magic,
+    attributes: attributes | codec,
+    timestamp,
+    key: null,
+    value: compress(codec, inner),
+  });
 }
 
 describe('legacy compressed wrappers', () => {
