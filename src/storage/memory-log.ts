@@ -18,6 +18,7 @@ import {
 } from '../protocol/records/index.js';
 import type { LogConfig } from './config.js';
 import { DEFAULT_LOG_CONFIG } from './config.js';
+import { LeaderEpochCache } from './leader-epoch-cache.js';
 import {
   type AppendOptions,
   type AppendResult,
@@ -51,8 +52,7 @@ export class MemoryLog implements PartitionLog {
   private start: bigint;
   private end: bigint;
   private hw = 0n;
-  /** Epoch -> start offset, strictly increasing in both. */
-  private epochs: { epoch: number; startOffset: bigint }[] = [];
+  private readonly epochs = LeaderEpochCache.load(null);
 
   constructor(config: Partial<LogConfig> = {}, startOffset = 0n) {
     this.config = { ...DEFAULT_LOG_CONFIG, ...config };
@@ -156,7 +156,7 @@ export class MemoryLog implements PartitionLog {
     if (this.active.size > 0 && this.active.size + copy.length > this.config.segmentBytes) this.roll();
     const firstOffset = stored[0]!.baseOffset;
     for (const s of stored) {
-      this.recordEpoch(s.leaderEpoch, s.baseOffset);
+      this.epochs.assign(s.leaderEpoch, s.baseOffset);
       this.active.batches.push(s);
       this.active.size += s.bytes.length;
     }
@@ -172,14 +172,6 @@ export class MemoryLog implements PartitionLog {
       bytes: copy.length,
       logStartOffset: this.start,
     };
-  }
-
-  private recordEpoch(epoch: number, startOffset: bigint): void {
-    if (epoch < 0) return;
-    const latest = this.epochs[this.epochs.length - 1];
-    if (latest && latest.epoch >= epoch) return;
-    while (this.epochs.length > 0 && this.epochs[this.epochs.length - 1]!.startOffset >= startOffset) this.epochs.pop();
-    this.epochs.push({ epoch, startOffset });
   }
 
   private allBatches(): StoredBatch[] {
@@ -213,9 +205,10 @@ export class MemoryLog implements PartitionLog {
   }
 
   offsetForTimestamp(timestamp: bigint): TimestampOffset | null {
-    if (timestamp === LATEST_TIMESTAMP) return { timestamp: -1n, offset: this.end, leaderEpoch: this.latestEpoch() };
+    if (timestamp === LATEST_TIMESTAMP)
+      return { timestamp: -1n, offset: this.end, leaderEpoch: this.epochs.latestEpoch() };
     if (timestamp === EARLIEST_TIMESTAMP) {
-      return { timestamp: -1n, offset: this.start, leaderEpoch: this.epochFor(this.start) };
+      return { timestamp: -1n, offset: this.start, leaderEpoch: this.epochs.epochForOffset(this.start) };
     }
     const batches = this.allBatches().filter((b) => b.lastOffset >= this.start);
     if (timestamp === MAX_TIMESTAMP) {
@@ -248,23 +241,8 @@ export class MemoryLog implements PartitionLog {
       .map((r) => ({ offset: r.offset, timestamp: batch.timestampType === 1 ? batch.maxTimestamp : r.timestamp }));
   }
 
-  private latestEpoch(): number {
-    return this.epochs[this.epochs.length - 1]?.epoch ?? -1;
-  }
-
-  private epochFor(offset: bigint): number {
-    let e = -1;
-    for (const x of this.epochs) if (x.startOffset <= offset) e = x.epoch;
-    return e;
-  }
-
   endOffsetForEpoch(epoch: number): EpochEndOffset {
-    if (this.epochs.length === 0 || epoch < this.epochs[0]!.epoch) return { epoch: -1, endOffset: -1n };
-    const latest = this.epochs[this.epochs.length - 1]!;
-    if (epoch >= latest.epoch) return { epoch: latest.epoch, endOffset: this.end };
-    let i = 0;
-    while (this.epochs[i + 1]!.epoch <= epoch) i++;
-    return { epoch: this.epochs[i]!.epoch, endOffset: this.epochs[i + 1]!.startOffset };
+    return this.epochs.endOffsetFor(epoch, this.end);
   }
 
   truncateTo(offset: bigint): void {
@@ -278,7 +256,7 @@ export class MemoryLog implements PartitionLog {
       s.size = s.batches.reduce((n, b) => n + b.bytes.length, 0);
     }
     this.end = cut < this.start ? this.start : cut;
-    while (this.epochs.length > 0 && this.epochs[this.epochs.length - 1]!.startOffset >= this.end) this.epochs.pop();
+    this.epochs.truncateFromEnd(this.end);
     if (this.hw > this.end) this.hw = this.end;
   }
 
@@ -287,7 +265,7 @@ export class MemoryLog implements PartitionLog {
     this.start = offset;
     this.end = offset;
     this.hw = offset;
-    this.epochs = [];
+    this.epochs.clear();
   }
 
   deleteRecordsBefore(offset: bigint): bigint {
@@ -308,9 +286,7 @@ export class MemoryLog implements PartitionLog {
   }
 
   private truncateEpochsFromStart(): void {
-    while (this.epochs.length > 1 && this.epochs[1]!.startOffset <= this.start) this.epochs.shift();
-    const first = this.epochs[0];
-    if (first && first.startOffset < this.start) first.startOffset = this.start;
+    this.epochs.truncateFromStart(this.start);
   }
 
   roll(): void {

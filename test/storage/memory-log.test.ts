@@ -41,7 +41,9 @@ describe('MemoryLog (the reference model)', () => {
     const log = new MemoryLog();
     log.append(batch(2), { leaderEpoch: 1 });
     log.append(batch(2), { leaderEpoch: 3 });
-    assert.deepEqual(log.endOffsetForEpoch(0), { epoch: -1, endOffset: -1n });
+    // Below the first known epoch: that epoch ends where the first known one starts (current Kafka behaviour).
+    assert.deepEqual(log.endOffsetForEpoch(0), { epoch: 0, endOffset: 0n });
+    assert.deepEqual(log.endOffsetForEpoch(9), { epoch: -1, endOffset: -1n });
     assert.deepEqual(log.endOffsetForEpoch(2), { epoch: 1, endOffset: 2n });
     assert.deepEqual(log.endOffsetForEpoch(3), { epoch: 3, endOffset: 4n });
   });
