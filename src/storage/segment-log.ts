@@ -54,10 +54,12 @@ import { LogSegment, type RecoveryResult, type SegmentOptions } from './segment/
 import {
   CLEANED_SUFFIX,
   DELETED_SUFFIX,
+  INDEX_SUFFIX,
   LOG_SUFFIX,
   parseSegmentFileName,
   SWAP_SUFFIX,
   segmentFileName,
+  TIME_INDEX_SUFFIX,
 } from './segment/names.js';
 import {
   type AppendOptions,
@@ -707,6 +709,49 @@ export class SegmentLog implements PartitionLog {
         this.logger.warn({ file: p, err: (err as Error).message }, 'cannot remove deleted segment file');
       }
     }
+  }
+
+  // ---- log cleaner hooks (see src/storage/cleaner) ----
+
+  /** Every segment but the active one, oldest first (the log cleaner reads these; never appended to). */
+  inactiveSegments(): LogSegment[] {
+    return this.segs.slice(0, -1);
+  }
+
+  /** A new empty segment at `baseOffset` whose files carry the `.cleaned` suffix (the cleaner's output). */
+  createCleanedSegment(baseOffset: bigint): LogSegment {
+    this.checkWritable();
+    for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
+      removeFile(join(this.partitionDir, segmentFileName(baseOffset, suffix + CLEANED_SUFFIX)));
+    }
+    return LogSegment.create(this.partitionDir, baseOffset, this.segmentOptions(this.clock()), CLEANED_SUFFIX);
+  }
+
+  /**
+   * Installs `cleaned` (a `.cleaned` segment whose data and indexes the caller made durable) in place of `old`, a
+   * run of adjacent inactive segments starting at `cleaned.baseOffset`. Returns false, changing nothing, when `old`
+   * is no longer such a run (retention, truncation or another swap got there first). The protocol, matching what
+   * `open` repairs: rename the cleaned files to `.swap`; rename the old segments' files to `.deleted`; rename the
+   * `.swap` files to live names. A crash before the .log is `.swap` leaves the old segments; after it, open
+   * finishes the install (a `.swap` log replaces every live segment inside its offset range).
+   */
+  replaceSegments(old: readonly LogSegment[], cleaned: LogSegment): boolean {
+    this.checkWritable();
+    const at = old.length > 0 ? this.segs.indexOf(old[0]!) : -1;
+    if (at < 0 || at + old.length >= this.segs.length || cleaned.baseOffset !== old[0]!.baseOffset) return false;
+    for (let k = 0; k < old.length; k++) if (this.segs[at + k] !== old[k]) return false;
+    try {
+      cleaned.renameState(SWAP_SUFFIX);
+      this.segs.splice(at, old.length, cleaned);
+      this.deleteSegments([...old], 'replaced by its cleaned copy');
+      cleaned.renameState('');
+    } catch (err) {
+      throw this.fail(err);
+    }
+    this.dirDirty = true;
+    this.noteUse(cleaned);
+    this.backgroundFlush();
+    return true;
   }
 
   // ---- flushing and closing ----

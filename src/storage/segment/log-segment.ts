@@ -152,14 +152,17 @@ export class LogSegment {
     this.bytes = size;
   }
 
-  /** Creates the three files of a new, empty segment (the .log must not exist yet). */
-  static create(dir: string, baseOffset: bigint, options: SegmentOptions): LogSegment {
-    const log = options.files.file(join(dir, segmentFileName(baseOffset, LOG_SUFFIX)), 'new');
+  /**
+   * Creates the three files of a new, empty segment (the .log must not exist yet). `state` ('' or `.cleaned`, for
+   * the log cleaner's output) is appended to every file name; see `renameState`.
+   */
+  static create(dir: string, baseOffset: bigint, options: SegmentOptions, state = ''): LogSegment {
+    const log = options.files.file(join(dir, segmentFileName(baseOffset, LOG_SUFFIX) + state), 'new');
     let index: CachedFile | null = null;
     try {
-      index = options.files.file(join(dir, segmentFileName(baseOffset, INDEX_SUFFIX)), 'create');
+      index = options.files.file(join(dir, segmentFileName(baseOffset, INDEX_SUFFIX) + state), 'create');
       index.truncate(0);
-      const timeIndex = options.files.file(join(dir, segmentFileName(baseOffset, TIME_INDEX_SUFFIX)), 'create');
+      const timeIndex = options.files.file(join(dir, segmentFileName(baseOffset, TIME_INDEX_SUFFIX) + state), 'create');
       timeIndex.truncate(0);
       const segment = new LogSegment(dir, baseOffset, options, 0, { log, index, timeIndex });
       segment.offsetIndex = OffsetIndex.empty(index, segment.maxOffsetEntries);
@@ -172,7 +175,7 @@ export class LogSegment {
       log.release();
       index?.release();
       for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
-        fs.rmSync(join(dir, segmentFileName(baseOffset, suffix)), { force: true });
+        fs.rmSync(join(dir, segmentFileName(baseOffset, suffix) + state), { force: true });
       }
       throw err;
     }
@@ -562,6 +565,39 @@ export class LogSegment {
     this.offsetIndex = null;
     this.timeIndex = null;
     return renamed;
+  }
+
+  /**
+   * Renames the segment's three files to `<base><kind><state>` (state '', `.cleaned` or `.swap`): the log cleaner's
+   * install protocol. The index files go first and the .log last, so that the .log's name always tells what the
+   * segment is (SegmentLog's open rebuilds indexes that do not match).
+   */
+  renameState(state: string): void {
+    this.checkLive();
+    const kinds: [CachedFile, string][] = [
+      [this.offsetIndexFile, INDEX_SUFFIX],
+      [this.timeIndexFile, TIME_INDEX_SUFFIX],
+      [this.logFile, LOG_SUFFIX],
+    ];
+    for (const [file, kind] of kinds) {
+      const to = join(this.dir, segmentFileName(this.baseOffset, kind) + state);
+      if (file.path !== to) file.rename(to);
+    }
+  }
+
+  /** Releases and unlinks the segment's files at once (an abandoned cleaner output); the segment is dead after. */
+  discard(): void {
+    for (const file of [this.logFile, this.offsetIndexFile, this.timeIndexFile]) {
+      file.release();
+      try {
+        fs.rmSync(file.path, { force: true });
+      } catch (err) {
+        throw storageError(`cannot remove ${file.path}`, err);
+      }
+    }
+    this.deleted = true;
+    this.offsetIndex = null;
+    this.timeIndex = null;
   }
 
   // ---- internals ----
