@@ -27,6 +27,7 @@ import {
   readOffsetCheckpoint,
   writeOffsetCheckpoint,
 } from './checkpoint.js';
+import { LogCleaner } from './cleaner/index.js';
 import { DEFAULT_LOG_CONFIG, type LogConfig } from './config.js';
 import { errnoCode, isStorageError, storageError } from './errors.js';
 import { FileCache } from './file-cache.js';
@@ -51,6 +52,12 @@ export interface LogManagerOptions {
   checkpointIntervalMs?: number;
   /** `log.retention.check.interval.ms` */
   retentionCheckIntervalMs?: number;
+  /** `log.cleaner.enable` (default true): compact logs whose cleanup.policy includes compact. */
+  cleanerEnable?: boolean;
+  /** `log.cleaner.io.max.bytes.per.second` */
+  cleanerIoMaxBytesPerSecond?: number;
+  /** `log.cleaner.backoff.ms` */
+  cleanerBackoffMs?: number;
   now?: () => number;
 }
 
@@ -82,6 +89,8 @@ export class LogManager {
   private readonly offline = new Map<string, Error>();
   private timers: NodeJS.Timeout[] = [];
   private readonly options: LogManagerOptions;
+  /** Compacts the logs whose cleanup.policy includes compact; null when log.cleaner.enable is false. */
+  private readonly cleaner: LogCleaner | null;
 
   constructor(options: LogManagerOptions) {
     if (options.logDirs.length === 0) throw new Error('log.dirs is empty');
@@ -95,6 +104,17 @@ export class LogManager {
       ...(options.maxOpenFiles === undefined ? {} : { maxOpen: options.maxOpenFiles }),
     });
     this.now = options.now ?? Date.now;
+    this.cleaner =
+      options.cleanerEnable === false
+        ? null
+        : new LogCleaner({
+            logger: this.logger,
+            now: this.now,
+            ...(options.cleanerIoMaxBytesPerSecond === undefined
+              ? {}
+              : { ioMaxBytesPerSecond: options.cleanerIoMaxBytesPerSecond }),
+            ...(options.cleanerBackoffMs === undefined ? {} : { backoffMs: options.cleanerBackoffMs }),
+          });
   }
 
   /**
@@ -154,6 +174,7 @@ export class LogManager {
       );
       this.unloaded.delete(key);
       this.logs.set(key, { topic, partition, dir, log });
+      this.cleaner?.add(log);
     }
     // From now on a crash must be detected as one.
     if (cleanShutdown) unlinkSync(marker);
@@ -165,6 +186,7 @@ export class LogManager {
 
   /** Periodic checkpoints and retention; timers do not keep the process alive. */
   startScheduler(): void {
+    this.cleaner?.start();
     const every = (ms: number, fn: () => void) => {
       const t = setInterval(() => {
         try {
@@ -231,6 +253,7 @@ export class LogManager {
         },
       );
       this.logs.set(key, { topic, partition, dir, log });
+      this.cleaner?.add(log);
       return log;
     } catch (err) {
       throw this.storageFailure(dir, err);
@@ -250,6 +273,7 @@ export class LogManager {
     this.deleting.add(key);
     const path = managed.log.dir;
     try {
+      await this.cleaner?.remove(managed.log);
       await managed.log.close();
       const gone = `${path}.${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}-delete`;
       renameSync(path, gone);
@@ -390,6 +414,7 @@ export class LogManager {
   async shutdown(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    await this.cleaner?.stop();
     await Promise.all(
       [...this.logs.values()].map(async (m) => {
         if (this.offline.has(m.dir)) return;
@@ -449,6 +474,7 @@ export class LogManager {
       if (m.dir !== dir) continue;
       partitions++;
       // Releases its files; with the disk failing the final flush may fail too (recovery handles the rest).
+      this.cleaner?.remove(m.log).catch(() => {});
       m.log.close().catch(() => {});
     }
     for (const d of this.unloaded.values()) if (d === dir) partitions++;
