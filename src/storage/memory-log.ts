@@ -297,7 +297,8 @@ export class MemoryLog implements PartitionLog {
   applyRetention(now: number = Date.now()): number {
     let deleted = 0;
     const deletable = (pred: (s: MemorySegment) => boolean): void => {
-      while (this.segments.length > 1 && pred(this.segments[0]!)) {
+      // Only segments wholly below the high watermark (Kafka keeps what is not yet fully replicated).
+      while (this.segments.length > 1 && this.segments[1]!.baseOffset <= this.hw && pred(this.segments[0]!)) {
         this.segments.shift();
         deleted++;
       }

@@ -638,7 +638,8 @@ export class SegmentLog implements PartitionLog {
     let count = 0;
     const deleteWhile = (reason: string, pred: (s: LogSegment) => boolean): void => {
       let n = 0;
-      while (n + 1 < this.segs.length && pred(this.segs[n]!)) n++;
+      // Like Kafka, only segments wholly below the high watermark: data not yet replicated everywhere stays.
+      while (n + 1 < this.segs.length && this.segs[n + 1]!.baseOffset <= this.hw && pred(this.segs[n]!)) n++;
       if (n === 0) return;
       this.deleteSegments(this.segs.splice(0, n), reason);
       count += n;

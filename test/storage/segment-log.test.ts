@@ -325,6 +325,7 @@ describe('SegmentLog', () => {
       for (let i = 0; i < 30; i++) log.append(batch(2, BASE_TS + i * 1000));
       const segs = log.segments;
       assert.ok(segs.length > 3);
+      log.highWatermark = log.logEndOffset;
       // Everything older than BASE_TS + 15000 + 2 ... segments ending before the limit go.
       const deleted = log.applyRetention(BASE_TS + 25_000);
       assert.ok(deleted > 0 && deleted < segs.length);
@@ -340,9 +341,20 @@ describe('SegmentLog', () => {
       assert.ok(!readdirSync(dir).some((n) => n.includes('.deleted')), 'file.delete.delay.ms 0: unlinked at once');
     });
 
+    test('retention never deletes a segment holding offsets at or above the high watermark', () => {
+      const log = openLog(tempDir(), smallConfig({ segmentBytes: 1000, retentionMs: 10_000 }));
+      for (let i = 0; i < 30; i++) log.append(batch(2, BASE_TS + i * 1000));
+      assert.ok(log.segmentCount > 3);
+      assert.equal(log.applyRetention(BASE_TS + 10_000_000), 0, 'high watermark 0: nothing may go');
+      log.highWatermark = log.segments[2]!.baseOffset;
+      assert.equal(log.applyRetention(BASE_TS + 10_000_000), 2, 'only the segments wholly below it');
+      assert.equal(log.logStartOffset, log.highWatermark);
+    });
+
     test('retention.bytes deletes the oldest segments while the log is too big', () => {
       const log = openLog(tempDir(), smallConfig({ segmentBytes: 1000, retentionBytes: 2500 }));
       for (let i = 0; i < 40; i++) log.append(batch(2, BASE_TS, 60));
+      log.highWatermark = log.logEndOffset;
       const deleted = log.applyRetention(BASE_TS);
       assert.ok(deleted > 0);
       assert.ok(log.size <= 2500 + 1000, `size ${log.size}`);
@@ -353,6 +365,7 @@ describe('SegmentLog', () => {
       const dir = tempDir();
       const log = openLog(dir, smallConfig({ segmentBytes: 1000, retentionBytes: 0, fileDeleteDelayMs: 30 }));
       for (let i = 0; i < 20; i++) log.append(batch(2, BASE_TS, 60));
+      log.highWatermark = log.logEndOffset;
       log.applyRetention();
       assert.ok(readdirSync(dir).some((n) => n.endsWith('.log.deleted')));
       for (let i = 0; i < 100 && readdirSync(dir).some((n) => n.endsWith('.deleted')); i++) {
