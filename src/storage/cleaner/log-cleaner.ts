@@ -85,7 +85,8 @@ export class LogCleaner {
   private started = false;
   private loop: Promise<void> | null = null;
   // Throttle window.
-  private windowStart = 0;
+  /** Start of the current one-second accounting window; -Infinity so the first chunk opens one. */
+  private windowStart = Number.NEGATIVE_INFINITY;
   private windowBytes = 0;
 
   constructor(options: LogCleanerOptions = {}) {

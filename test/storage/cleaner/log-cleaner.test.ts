@@ -423,7 +423,10 @@ describe('LogCleaner', () => {
     done = true;
     assert.ok(r.cleaned);
     assert.ok(cleaner.stats.chunks > 10, `chunks ${cleaner.stats.chunks}`);
-    assert.ok(cleaner.stats.throttleSleeps > 0, 'the throttle slept');
+    assert.ok(
+      cleaner.stats.throttleSleeps > 0,
+      `the throttle slept (${cleaner.stats.bytesRead} read, ${cleaner.stats.bytesWritten} written)`,
+    );
     assert.ok(ticks > 10, `the event loop kept turning (${ticks} ticks)`);
     await log.close();
   });
