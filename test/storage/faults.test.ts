@@ -25,7 +25,7 @@ import { ErrorCode, KafkaError } from '../../src/protocol/errors.js';
 import { scanRecordSet } from '../../src/protocol/records/index.js';
 import { errnoCode } from '../../src/storage/errors.js';
 import { CLEAN_SHUTDOWN_FILE, LogManager } from '../../src/storage/log-manager.js';
-import { BASE_TS, batch, tempDir } from './segment/helpers.js';
+import { BASE_TS, batch, readAllManaged, tempDir } from './segment/helpers.js';
 
 const CONFIG = { segmentBytes: 64 * 1024, indexIntervalBytes: 1024, fileDeleteDelayMs: 0 };
 
@@ -73,21 +73,6 @@ function put(m: LogManager, topic: string, partition: number, buf: Buffer, acked
   acked.push(Buffer.from(buf));
 }
 
-function readAll(m: LogManager, topic: string, partition: number): Buffer {
-  const parts: Buffer[] = [];
-  const log = m.get(topic, partition)!;
-  let offset = log.logStartOffset;
-  while (offset < log.logEndOffset) {
-    const r = m.read(topic, partition, offset, { maxBytes: 1 << 20 });
-    const batches = scanRecordSet(r.records);
-    if (batches.length === 0) break;
-    parts.push(r.records);
-    const last = batches.at(-1)!;
-    offset = last.baseOffset + BigInt(last.lastOffsetDelta) + 1n;
-  }
-  return Buffer.concat(parts);
-}
-
 /** What every fault must leave true while it lasts: the dir is offline, the other one serves. */
 async function assertIsolated(
   m: LogManager,
@@ -107,7 +92,7 @@ async function assertIsolated(
   // The healthy dir: appends, reads, flushes, new partitions.
   put(m, 'healthy', 0, batch(2, BASE_TS, 30, 9), goodAcked);
   await m.flush('healthy', 0);
-  assert.deepEqual(readAll(m, 'healthy', 0), Buffer.concat(goodAcked));
+  assert.deepEqual(readAllManaged(m, 'healthy', 0), Buffer.concat(goodAcked));
   m.getOrCreate('newcomer', 0);
   assert.equal(m.dirOf('newcomer', 0), good);
   assert.equal(m.append('newcomer', 0, batch(1)).firstOffset, 0n);
@@ -127,12 +112,12 @@ async function assertIntactAfterRestart(
     const [t, p] = badPartition;
     const all = Buffer.concat(badAcked);
     const log = m.get(t, p)!;
-    assert.deepEqual(readAll(m, t, p), all, 'every acknowledged batch is intact, nothing after them');
+    assert.deepEqual(readAllManaged(m, t, p), all, 'every acknowledged batch is intact, nothing after them');
     const last = scanRecordSet(all).at(-1)!;
     const end = last.baseOffset + BigInt(last.lastOffsetDelta) + 1n;
     assert.equal(log.logEndOffset, end);
     assert.equal(m.append(t, p, batch(1)).firstOffset, end, 'offsets continue without a gap');
-    assert.deepEqual(readAll(m, 'healthy', 0), Buffer.concat(goodAcked));
+    assert.deepEqual(readAllManaged(m, 'healthy', 0), Buffer.concat(goodAcked));
   } finally {
     await m.shutdown();
   }
@@ -213,7 +198,7 @@ describe('storage faults', () => {
 
     const m2 = manager([bad, good]);
     assert.deepEqual(m2.offlineDirs(), []);
-    assert.deepEqual(readAll(m2, 'victim', 0), Buffer.concat(acked), 'reads of the old segments still work');
+    assert.deepEqual(readAllManaged(m2, 'victim', 0), Buffer.concat(acked), 'reads of the old segments still work');
     let failure: unknown = null;
     try {
       m2.append('victim', 0, batch(3));
@@ -314,7 +299,7 @@ describe('storage faults', () => {
       assert.equal(m.dirOf('t', p), good);
     }
     put(m, 't', 0, batch(2), acked);
-    assert.deepEqual(readAll(m, 't', 0), Buffer.concat(acked));
+    assert.deepEqual(readAllManaged(m, 't', 0), Buffer.concat(acked));
     await m.shutdown();
     // Remove the fault: the dir is created at the next start and takes new partitions.
     unlinkSync(bad);
@@ -322,7 +307,7 @@ describe('storage faults', () => {
     assert.deepEqual(m2.offlineDirs(), []);
     m2.getOrCreate('u', 0);
     assert.equal(m2.dirOf('u', 0), bad);
-    assert.deepEqual(readAll(m2, 't', 0), Buffer.concat(acked));
+    assert.deepEqual(readAllManaged(m2, 't', 0), Buffer.concat(acked));
     await m2.shutdown();
   });
 

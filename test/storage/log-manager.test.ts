@@ -5,9 +5,8 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statS
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ErrorCode, KafkaError } from '../../src/protocol/errors.js';
-import { scanRecordSet } from '../../src/protocol/records/index.js';
 import { CLEAN_SHUTDOWN_FILE, LogManager, type LogManagerOptions } from '../../src/storage/log-manager.js';
-import { BASE_TS, batch, capturingLogger, tempDir } from './segment/helpers.js';
+import { BASE_TS, batch, capturingLogger, readAllManaged, tempDir } from './segment/helpers.js';
 
 const SMALL = { segmentBytes: 2048, indexIntervalBytes: 256, fileDeleteDelayMs: 0 };
 
@@ -26,22 +25,6 @@ function manager(logDirs: string[], extra: Partial<LogManagerOptions> = {}): Log
 function put(m: LogManager, topic: string, partition: number, buf: Buffer): Buffer {
   m.append(topic, partition, buf);
   return Buffer.from(buf);
-}
-
-/** Every stored byte of a partition from its log start, read batch run by batch run. */
-function readAll(m: LogManager, topic: string, partition: number): Buffer {
-  const parts: Buffer[] = [];
-  const log = m.get(topic, partition)!;
-  let offset = log.logStartOffset;
-  while (offset < log.logEndOffset) {
-    const r = m.read(topic, partition, offset, { maxBytes: 1 << 20 });
-    const batches = scanRecordSet(r.records);
-    if (batches.length === 0) break;
-    parts.push(r.records);
-    const last = batches.at(-1)!;
-    offset = last.baseOffset + BigInt(last.lastOffsetDelta) + 1n;
-  }
-  return Buffer.concat(parts);
 }
 
 function checkpointText(dir: string, file: string): string {
@@ -151,7 +134,7 @@ describe('LogManager', () => {
       const log = m2.get('clean', p)!;
       assert.equal(log.logEndOffset, ends[p]);
       assert.equal(log.recoveryPoint, ends[p]);
-      assert.deepEqual(readAll(m2, 'clean', p), Buffer.concat(stored.get(`clean-${p}`)!));
+      assert.deepEqual(readAllManaged(m2, 'clean', p), Buffer.concat(stored.get(`clean-${p}`)!));
     }
     const r = m2.append('clean', 0, batch(2));
     assert.equal(r.firstOffset, ends[0]);
@@ -196,7 +179,7 @@ describe('LogManager', () => {
       const log = m2.get('crash', p)!;
       assert.equal(log.recoveryPoint, checkpointed[p], 'recovery starts from the checkpointed point');
       assert.equal(log.logEndOffset, ends[p]);
-      assert.deepEqual(readAll(m2, 'crash', p), Buffer.concat(acked.get(p)!));
+      assert.deepEqual(readAllManaged(m2, 'crash', p), Buffer.concat(acked.get(p)!));
       assert.equal(m2.append('crash', p, batch(1)).firstOffset, ends[p], 'offsets continue without a gap');
     }
     assert.equal(statSync(active.path).size, active.size + batch(1).length, 'tail cut at the batch boundary');
@@ -244,7 +227,7 @@ describe('LogManager', () => {
     assert.equal(readdirSync(ds[0]!).filter((n) => n.startsWith('gone-0')).length, 0, 'then removed');
     const fresh = m.getOrCreate('gone', 0);
     assert.equal(fresh.logEndOffset, 0n);
-    assert.equal(readAll(m, 'kept', 0).length, batch(2).length * 10);
+    assert.equal(readAllManaged(m, 'kept', 0).length, batch(2).length * 10);
     m.checkpoint();
     const rp = parseCheckpoint(checkpointText(ds[0]!, 'recovery-point-offset-checkpoint'));
     assert.deepEqual([...rp.keys()].sort(), ['gone-0', 'kept-0']);
@@ -268,7 +251,7 @@ describe('LogManager', () => {
       m2.partitions().map((p) => `${p.topic}-${p.partition}`),
       ['live-0'],
     );
-    assert.deepEqual(readAll(m2, 'live', 0), data);
+    assert.deepEqual(readAllManaged(m2, 'live', 0), data);
     await m2.shutdown();
   });
 
@@ -336,7 +319,7 @@ describe('LogManager', () => {
     const m2 = manager(ds, { maxOpenFiles: 64 });
     assert.equal(m2.partitions().length, N);
     for (let p = 0; p < N; p++) {
-      assert.deepEqual(readAll(m2, 'many', p), stored[p]);
+      assert.deepEqual(readAllManaged(m2, 'many', p), stored[p]);
       if (p % 100 === 0) peak = Math.max(peak, openFds());
     }
     assert.ok(peak - baseline <= 64 + 16, `open fds grew by ${peak - baseline} after restart`);
@@ -361,7 +344,7 @@ describe('compaction through the manager', () => {
       const { decodeRecordBatches } = await import('../../src/protocol/records/index.js');
       const latest = new Map<string, number>();
       let previous = -1n;
-      for (const b of decodeRecordBatches(readAll(m, 'compacted', 0))) {
+      for (const b of decodeRecordBatches(readAllManaged(m, 'compacted', 0))) {
         for (const r of b.records) {
           assert.ok(r.offset > previous);
           previous = r.offset;

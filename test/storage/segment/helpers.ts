@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import type { Logger } from '../../../src/log/logger.js';
-import { encodeRecordBatch } from '../../../src/protocol/records/index.js';
+import { encodeRecordBatch, scanRecordSet } from '../../../src/protocol/records/index.js';
 import { type LogConfig, logConfig } from '../../../src/storage/config.js';
 import { FileCache } from '../../../src/storage/file-cache.js';
+import type { LogManager } from '../../../src/storage/log-manager.js';
 import { SegmentLog, type SegmentLogOptions } from '../../../src/storage/segment-log.js';
 
 const dirs: string[] = [];
@@ -71,4 +72,20 @@ export function capturingLogger(): { logger: Logger; lines: CapturedLog[] } {
     child: () => logger,
   } as unknown as Logger;
   return { logger, lines };
+}
+
+/** Every stored byte of a managed partition from its log start, read batch run by batch run. */
+export function readAllManaged(m: LogManager, topic: string, partition: number): Buffer {
+  const parts: Buffer[] = [];
+  const log = m.get(topic, partition)!;
+  let offset = log.logStartOffset;
+  while (offset < log.logEndOffset) {
+    const r = m.read(topic, partition, offset, { maxBytes: 1 << 20 });
+    const batches = scanRecordSet(r.records);
+    if (batches.length === 0) break;
+    parts.push(r.records);
+    const last = batches.at(-1)!;
+    offset = last.baseOffset + BigInt(last.lastOffsetDelta) + 1n;
+  }
+  return Buffer.concat(parts);
 }
