@@ -370,3 +370,16 @@ export class CaptureServer {
     if (!socket.destroyed) socket.write(Buffer.concat([size, body]));
   }
 }
+
+/** Runs `fn` against a fresh capture server and always closes it afterwards. */
+export async function withCaptureServer<T>(
+  fn: (server: CaptureServer) => Promise<T>,
+  options: CaptureServerOptions = {},
+): Promise<T> {
+  const server = await CaptureServer.start(options);
+  try {
+    return await fn(server);
+  } finally {
+    await server.close();
+  }
+}

@@ -1,5 +1,5 @@
 import { describe, it } from 'node:test';
-import { CaptureServer } from './capture-server.js';
+import { type CaptureServer, withCaptureServer } from './capture-server.js';
 import {
   assertAllRequestsClean,
   assertApiVersionsFirst,
@@ -80,8 +80,7 @@ describe('confluent-kafka-python producing to the capture server', { skip: skipU
       timeout: TEST_TIMEOUT_MS,
     }, async (t) => {
       requireTool(confluent);
-      const server = await CaptureServer.start();
-      try {
+      await withCaptureServer(async (server) => {
         const topic = `confluent-${codec}`;
         await produce(server, topic, codec, -1);
         t.diagnostic(
@@ -99,23 +98,18 @@ describe('confluent-kafka-python producing to the capture server', { skip: skipU
         assertMetadataAsksFor(server, topic);
         const recordSets = assertProduceRequests(server, { topic, acks: -1, minVersion: 3 });
         assertRecordSets(recordSets, codec, MESSAGES, {});
-      } finally {
-        await server.close();
-      }
+      });
     });
   }
 
   it('acks=0: Produce is sent without waiting for a response', { timeout: TEST_TIMEOUT_MS }, async () => {
     requireTool(confluent);
-    const server = await CaptureServer.start();
-    try {
+    await withCaptureServer(async (server) => {
       const topic = 'confluent-acks0';
       await produce(server, topic, 'zstd', 0);
       assertAllRequestsClean(server);
       const recordSets = assertProduceRequests(server, { topic, acks: 0, minVersion: 3 });
       assertRecordSets(recordSets, 'zstd', MESSAGES, {});
-    } finally {
-      await server.close();
-    }
+    });
   });
 });

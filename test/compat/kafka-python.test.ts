@@ -1,5 +1,5 @@
 import { describe, it } from 'node:test';
-import { CaptureServer } from './capture-server.js';
+import { type CaptureServer, withCaptureServer } from './capture-server.js';
 import {
   assertAllRequestsClean,
   assertApiVersionsFirst,
@@ -101,8 +101,7 @@ describe('kafka-python producing to the capture server', { skip: skipUnless(kafk
       skip: codecSkip(codec),
     }, async (t) => {
       requireTool(kafkaPython);
-      const server = await CaptureServer.start();
-      try {
+      await withCaptureServer(async (server) => {
         const topic = `kafka-python-${codec}`;
         await produce(server, topic, codec, -1);
         t.diagnostic(`kafka-python ${kafkaPython.version}: ${versionsUsed(server)}`);
@@ -113,23 +112,18 @@ describe('kafka-python producing to the capture server', { skip: skipUnless(kafk
         assertMetadataAsksFor(server, topic);
         const recordSets = assertProduceRequests(server, { topic, acks: -1, minVersion: 3 });
         assertRecordSets(recordSets, codec, MESSAGES, {});
-      } finally {
-        await server.close();
-      }
+      });
     });
   }
 
   it('acks=0: Produce is sent without waiting for a response', { timeout: TEST_TIMEOUT_MS }, async () => {
     requireTool(kafkaPython);
-    const server = await CaptureServer.start();
-    try {
+    await withCaptureServer(async (server) => {
       const topic = 'kafka-python-acks0';
       await produce(server, topic, 'gzip', 0);
       assertAllRequestsClean(server);
       const recordSets = assertProduceRequests(server, { topic, acks: 0, minVersion: 3 });
       assertRecordSets(recordSets, 'gzip', MESSAGES, {});
-    } finally {
-      await server.close();
-    }
+    });
   });
 });

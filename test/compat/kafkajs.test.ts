@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { CompressionTypes, type IHeaders, Kafka, logLevel, type Message } from 'kafkajs';
-import { CaptureServer } from './capture-server.js';
+import { type CaptureServer, withCaptureServer } from './capture-server.js';
 import {
   assertAllRequestsClean,
   assertApiVersionsFirst,
@@ -90,8 +90,7 @@ describe('KafkaJS producing to the capture server', () => {
       timeout: TEST_TIMEOUT_MS,
       skip: type === undefined ? `stock KafkaJS ${KAFKAJS_VERSION} has no ${codec} codec (it needs a plugin)` : false,
     }, async (t) => {
-      const server = await CaptureServer.start();
-      try {
+      await withCaptureServer(async (server) => {
         const topic = `kafkajs-${codec}`;
         await produce(server, topic, type!, -1);
         t.diagnostic(`KafkaJS ${KAFKAJS_VERSION}: ${versionsUsed(server)}`);
@@ -101,42 +100,37 @@ describe('KafkaJS producing to the capture server', () => {
         assertMetadataAsksFor(server, topic);
         const recordSets = assertProduceRequests(server, { topic, acks: -1, minVersion: 3 });
         assertRecordSets(recordSets, codec, MESSAGES, KAFKAJS_BATCH);
-      } finally {
-        await server.close();
-      }
+      });
     });
   }
 
   it('acks=0: Produce is sent without waiting for a response', { timeout: TEST_TIMEOUT_MS }, async () => {
-    const server = await CaptureServer.start();
-    try {
+    await withCaptureServer(async (server) => {
       const topic = 'kafkajs-acks0';
       await produce(server, topic, CompressionTypes.GZIP, 0);
       assertAllRequestsClean(server);
       const recordSets = assertProduceRequests(server, { topic, acks: 0, minVersion: 3 });
       assertRecordSets(recordSets, 'gzip', MESSAGES, KAFKAJS_BATCH);
-    } finally {
-      await server.close();
-    }
+    });
   });
 
   it('retries ApiVersions at a lower version after UNSUPPORTED_VERSION', { timeout: TEST_TIMEOUT_MS }, async () => {
-    const server = await CaptureServer.start({ apiVersionsMax: 1 });
-    try {
-      const topic = 'kafkajs-apiversions-fallback';
-      await produce(server, topic, CompressionTypes.None, -1);
-      assertAllRequestsClean(server);
-      const apiVersions = server.requests.filter((r) => r.apiKey === 18);
-      assert.ok(apiVersions[0]!.apiVersion > 1 && apiVersions[0]!.body === undefined, server.describe());
-      assert.ok(apiVersions[1]!.apiVersion <= 1 && apiVersions[1]!.body !== undefined, server.describe());
-      assertRecordSets(
-        assertProduceRequests(server, { topic, acks: -1, minVersion: 3 }),
-        'none',
-        MESSAGES,
-        KAFKAJS_BATCH,
-      );
-    } finally {
-      await server.close();
-    }
+    await withCaptureServer(
+      async (server) => {
+        const topic = 'kafkajs-apiversions-fallback';
+        await produce(server, topic, CompressionTypes.None, -1);
+        assertAllRequestsClean(server);
+        const apiVersions = server.requests.filter((r) => r.apiKey === 18);
+        assert.ok(apiVersions[0]!.apiVersion > 1 && apiVersions[0]!.body === undefined, server.describe());
+        assert.ok(apiVersions[1]!.apiVersion <= 1 && apiVersions[1]!.body !== undefined, server.describe());
+        assertRecordSets(
+          assertProduceRequests(server, { topic, acks: -1, minVersion: 3 }),
+          'none',
+          MESSAGES,
+          KAFKAJS_BATCH,
+        );
+      },
+      { apiVersionsMax: 1 },
+    );
   });
 });

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CaptureServer } from './capture-server.js';
+import { type CaptureServer, withCaptureServer } from './capture-server.js';
 import {
   assertAllRequestsClean,
   assertApiVersionsFirst,
@@ -85,8 +85,7 @@ describe('kcat (librdkafka) producing to the capture server', { skip: skipUnless
       timeout: TEST_TIMEOUT_MS,
     }, async (t) => {
       requireTool(kcat);
-      const server = await CaptureServer.start();
-      try {
+      await withCaptureServer(async (server) => {
         const topic = `kcat-${codec}`;
         const { before, after } = await produceWithKcat(server, topic, codec, 'all');
         t.diagnostic(`kcat ${kcat.version} (librdkafka ${kcat.details.librdkafka}): ${versionsUsed(server)}`);
@@ -101,43 +100,38 @@ describe('kcat (librdkafka) producing to the capture server', { skip: skipUnless
         assertMetadataAsksFor(server, topic);
         const recordSets = assertProduceRequests(server, { topic, acks: -1, minVersion: 3 });
         assertRecordSets(recordSets, codec, EXPECTED, { timestampsBetween: [before, after] });
-      } finally {
-        await server.close();
-      }
+      });
     });
   }
 
   it('acks=0: Produce is sent without waiting for a response', { timeout: TEST_TIMEOUT_MS }, async () => {
     requireTool(kcat);
-    const server = await CaptureServer.start();
-    try {
+    await withCaptureServer(async (server) => {
       const topic = 'kcat-acks0';
       await produceWithKcat(server, topic, 'gzip', '0');
       assertAllRequestsClean(server);
       const recordSets = assertProduceRequests(server, { topic, acks: 0, minVersion: 3 });
       assertRecordSets(recordSets, 'gzip', EXPECTED, {});
-    } finally {
-      await server.close();
-    }
+    });
   });
 
   it('retries ApiVersions at a version the broker lists after UNSUPPORTED_VERSION', {
     timeout: TEST_TIMEOUT_MS,
   }, async () => {
     requireTool(kcat);
-    const server = await CaptureServer.start({ apiVersionsMax: 2 });
-    try {
-      const topic = 'kcat-apiversions-fallback';
-      await produceWithKcat(server, topic, 'none', 'all');
-      assertAllRequestsClean(server);
-      const apiVersions = server.requests.filter((r) => r.apiKey === 18);
-      assert.ok(apiVersions.length >= 2, server.describe());
-      assert.ok(apiVersions[0]!.apiVersion > 2 && apiVersions[0]!.body === undefined, server.describe());
-      assert.ok(apiVersions[1]!.apiVersion <= 2 && apiVersions[1]!.body !== undefined, server.describe());
-      const recordSets = assertProduceRequests(server, { topic, acks: -1, minVersion: 3 });
-      assertRecordSets(recordSets, 'none', EXPECTED, {});
-    } finally {
-      await server.close();
-    }
+    await withCaptureServer(
+      async (server) => {
+        const topic = 'kcat-apiversions-fallback';
+        await produceWithKcat(server, topic, 'none', 'all');
+        assertAllRequestsClean(server);
+        const apiVersions = server.requests.filter((r) => r.apiKey === 18);
+        assert.ok(apiVersions.length >= 2, server.describe());
+        assert.ok(apiVersions[0]!.apiVersion > 2 && apiVersions[0]!.body === undefined, server.describe());
+        assert.ok(apiVersions[1]!.apiVersion <= 2 && apiVersions[1]!.body !== undefined, server.describe());
+        const recordSets = assertProduceRequests(server, { topic, acks: -1, minVersion: 3 });
+        assertRecordSets(recordSets, 'none', EXPECTED, {});
+      },
+      { apiVersionsMax: 2 },
+    );
   });
 });

@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { API_VERSIONS, CaptureServer } from './capture-server.js';
+import { API_VERSIONS, type CaptureServer, withCaptureServer } from './capture-server.js';
 import {
   assertAllRequestsClean,
   assertApiVersionsFirst,
@@ -125,8 +125,7 @@ describe('@platformatic/kafka producing to the capture server', { skip: skipUnle
       timeout: TEST_TIMEOUT_MS,
     }, async (t) => {
       requireTool(platformatic);
-      const server = await CaptureServer.start();
-      try {
+      await withCaptureServer(async (server) => {
         const topic = `platformatic-${codec}`;
         await produce(server, topic, codec, -1);
         t.diagnostic(
@@ -138,58 +137,50 @@ describe('@platformatic/kafka producing to the capture server', { skip: skipUnle
         assertFlexibleMetadata(server, topic);
         const recordSets = assertProduceRequests(server, { topic, acks: -1, minVersion: 9 });
         assertRecordSets(recordSets, codec, MESSAGES, PLATFORMATIC_BATCH);
-      } finally {
-        await server.close();
-      }
+      });
     });
   }
 
   it('acks=0: Produce is sent without waiting for a response', { timeout: TEST_TIMEOUT_MS }, async () => {
     requireTool(platformatic);
-    const server = await CaptureServer.start();
-    try {
+    await withCaptureServer(async (server) => {
       const topic = 'platformatic-acks0';
       await produce(server, topic, 'lz4', 0);
       assertAllRequestsClean(server);
       const recordSets = assertProduceRequests(server, { topic, acks: 0, minVersion: 9 });
       assertRecordSets(recordSets, 'lz4', MESSAGES, PLATFORMATIC_BATCH);
-    } finally {
-      await server.close();
-    }
+    });
   });
 
   it('acks=1: the leader-only acknowledgement is sent as asked', { timeout: TEST_TIMEOUT_MS }, async () => {
     requireTool(platformatic);
-    const server = await CaptureServer.start();
-    try {
+    await withCaptureServer(async (server) => {
       const topic = 'platformatic-acks1';
       await produce(server, topic, 'snappy', 1);
       assertAllRequestsClean(server);
       const recordSets = assertProduceRequests(server, { topic, acks: 1, minVersion: 9 });
       assertRecordSets(recordSets, 'snappy', MESSAGES, PLATFORMATIC_BATCH);
-    } finally {
-      await server.close();
-    }
+    });
   });
 
   it('retries ApiVersions at v1 after UNSUPPORTED_VERSION', { timeout: TEST_TIMEOUT_MS }, async () => {
     requireTool(platformatic);
-    const server = await CaptureServer.start({ apiVersionsMax: 2 });
-    try {
-      const topic = 'platformatic-apiversions-fallback';
-      await produce(server, topic, 'none', -1);
-      assertAllRequestsClean(server);
-      const apiVersions = server.requests.filter((r) => r.apiKey === API_VERSIONS);
-      assert.equal(apiVersions.length, 2, server.describe());
-      assert.ok(apiVersions[0]!.apiVersion === 3 && apiVersions[0]!.body === undefined, server.describe());
-      assert.ok(apiVersions[1]!.apiVersion === 1 && apiVersions[1]!.body !== undefined, server.describe());
-      assertClientSoftware(server, 1);
-      // The fallback only concerns ApiVersions: Metadata and Produce stay flexible.
-      assertFlexibleMetadata(server, topic);
-      const recordSets = assertProduceRequests(server, { topic, acks: -1, minVersion: 9 });
-      assertRecordSets(recordSets, 'none', MESSAGES, PLATFORMATIC_BATCH);
-    } finally {
-      await server.close();
-    }
+    await withCaptureServer(
+      async (server) => {
+        const topic = 'platformatic-apiversions-fallback';
+        await produce(server, topic, 'none', -1);
+        assertAllRequestsClean(server);
+        const apiVersions = server.requests.filter((r) => r.apiKey === API_VERSIONS);
+        assert.equal(apiVersions.length, 2, server.describe());
+        assert.ok(apiVersions[0]!.apiVersion === 3 && apiVersions[0]!.body === undefined, server.describe());
+        assert.ok(apiVersions[1]!.apiVersion === 1 && apiVersions[1]!.body !== undefined, server.describe());
+        assertClientSoftware(server, 1);
+        // The fallback only concerns ApiVersions: Metadata and Produce stay flexible.
+        assertFlexibleMetadata(server, topic);
+        const recordSets = assertProduceRequests(server, { topic, acks: -1, minVersion: 9 });
+        assertRecordSets(recordSets, 'none', MESSAGES, PLATFORMATIC_BATCH);
+      },
+      { apiVersionsMax: 2 },
+    );
   });
 });
