@@ -12,11 +12,10 @@
  */
 import { compressFrameSync, decompressFrameSync } from 'lz4-napi';
 import { ProtocolError } from '../codec/protocol-error.js';
+import { skippableFrameEnd } from './skippable-frame.js';
 import { xxh32 } from './xxhash32.js';
 
 const FRAME_MAGIC = 0x184d2204;
-const SKIPPABLE_MAGIC = 0x184d2a50;
-const SKIPPABLE_MASK = 0xfffffff0;
 const FLG_BLOCK_CHECKSUM = 0x10;
 const FLG_CONTENT_SIZE = 0x08;
 const FLG_CONTENT_CHECKSUM = 0x04;
@@ -96,11 +95,9 @@ function walkFrames(src: Buffer, legacy: boolean, maxBytes: number): FrameWalk {
   while (pos < src.length) {
     if (src.length - pos < 4) throw corrupt('trailing bytes after the last frame');
     const magic = src.readUInt32LE(pos);
-    if ((magic & SKIPPABLE_MASK) >>> 0 === SKIPPABLE_MAGIC) {
-      if (src.length - pos < 8) throw corrupt('truncated skippable frame');
-      const size = src.readUInt32LE(pos + 4);
-      if (size > src.length - pos - 8) throw corrupt('truncated skippable frame');
-      pos += 8 + size;
+    const skipTo = skippableFrameEnd(src, pos, magic, corrupt);
+    if (skipTo >= 0) {
+      pos = skipTo;
       skippable = true;
       continue;
     }
@@ -214,9 +211,9 @@ function decodeFrames(src: Buffer, maxBytes: number, legacy: boolean, sizeHint: 
   const out = new Output(sizeHint, maxBytes);
   let pos = 0;
   while (pos < src.length) {
-    const magic = src.readUInt32LE(pos);
-    if ((magic & SKIPPABLE_MASK) >>> 0 === SKIPPABLE_MAGIC) {
-      pos += 8 + src.readUInt32LE(pos + 4);
+    const skipTo = skippableFrameEnd(src, pos, src.readUInt32LE(pos), corrupt);
+    if (skipTo >= 0) {
+      pos = skipTo;
       continue;
     }
     const h = readFrameHeader(src, pos, legacy);

@@ -10,12 +10,11 @@
  */
 import { compress, decompress, init } from '@bokuweb/zstd-wasm';
 import { ProtocolError } from '../codec/protocol-error.js';
+import { skippableFrameEnd } from './skippable-frame.js';
 
 await init();
 
 const FRAME_MAGIC = 0xfd2fb528;
-const SKIPPABLE_MAGIC = 0x184d2a50;
-const SKIPPABLE_MASK = 0xfffffff0;
 const BLOCK_MAX = 128 * 1024;
 /** The WebAssembly heap is limited to 2 GiB; no single frame may ask for more than this. */
 const MAX_FRAME_OUTPUT = 1024 * 1024 * 1024;
@@ -98,11 +97,9 @@ export function zstdDecompress(src: Buffer, maxBytes: number): Buffer {
   while (pos < src.length) {
     if (src.length - pos < 4) throw corrupt('trailing bytes after the last frame');
     const magic = src.readUInt32LE(pos);
-    if ((magic & SKIPPABLE_MASK) >>> 0 === SKIPPABLE_MAGIC) {
-      if (src.length - pos < 8) throw corrupt('truncated skippable frame');
-      const size = src.readUInt32LE(pos + 4);
-      if (size > src.length - pos - 8) throw corrupt('truncated skippable frame');
-      pos += 8 + size;
+    const skipTo = skippableFrameEnd(src, pos, magic, corrupt);
+    if (skipTo >= 0) {
+      pos = skipTo;
       continue;
     }
     if (magic !== FRAME_MAGIC) throw corrupt(`bad frame magic 0x${magic.toString(16)}`);

@@ -153,19 +153,7 @@ export async function runCleanPass(
   opts: PassOptions,
 ): Promise<CleanResult> {
   const plan = planClean(log, checkpoint, now, opts.earliestHorizon);
-  const result: CleanResult = {
-    cleaned: false,
-    reason: '',
-    firstDirty: plan?.firstDirty ?? checkpoint ?? log.logStartOffset,
-    cleanedUpTo: plan?.firstDirty ?? checkpoint ?? log.logStartOffset,
-    segmentsCleaned: 0,
-    groupsInstalled: 0,
-    bytesRead: 0,
-    bytesWritten: 0,
-    recordsRemoved: 0,
-    tombstonesRemoved: 0,
-    earliestHorizon: null,
-  };
+  const result = uncleanedResult(plan?.firstDirty ?? checkpoint ?? log.logStartOffset, '');
   if (plan === null) {
     result.reason = 'nothing cleanable';
     return result;
@@ -327,4 +315,21 @@ export async function runCleanPass(
 function checkInput(seg: LogSegment, size: number): void {
   if (seg.isDeleted) throw new CleanAborted(`segment ${seg.name} was deleted while being cleaned`);
   if (seg.size !== size) throw new CleanAborted(`segment ${seg.name} changed size while being cleaned`);
+}
+
+/** The result of a pass that cleaned nothing (yet): `reason` says why when it ends like this. */
+export function uncleanedResult(firstDirty: bigint, reason: string): CleanResult {
+  return {
+    cleaned: false,
+    reason,
+    firstDirty,
+    cleanedUpTo: firstDirty,
+    segmentsCleaned: 0,
+    groupsInstalled: 0,
+    bytesRead: 0,
+    bytesWritten: 0,
+    recordsRemoved: 0,
+    tombstonesRemoved: 0,
+    earliestHorizon: null,
+  };
 }

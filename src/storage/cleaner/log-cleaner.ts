@@ -20,7 +20,7 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { type Logger, silentLogger } from '../../log/logger.js';
 import type { SegmentLog } from '../segment-log.js';
-import { CleanAborted, type CleanResult, planClean, runCleanPass } from './clean-pass.js';
+import { CleanAborted, type CleanResult, planClean, runCleanPass, uncleanedResult } from './clean-pass.js';
 import { readCleanerCheckpoint, writeCleanerCheckpoint } from './cleaner-checkpoint.js';
 
 export interface LogCleanerOptions {
@@ -178,7 +178,7 @@ export class LogCleaner {
     const onChunk = options.onChunk;
     const fallback = st.firstDirty ?? log.logStartOffset;
     if (!log.config.cleanupPolicy.includes('compact') || log.storageFailure !== null) {
-      return skipped(fallback, log.storageFailure !== null ? 'log failed' : 'cleanup.policy has no compact');
+      return uncleanedResult(fallback, log.storageFailure !== null ? 'log failed' : 'cleanup.policy has no compact');
     }
     try {
       const result = await runCleanPass(log, st.firstDirty, now, {
@@ -224,7 +224,7 @@ export class LogCleaner {
     } catch (err) {
       if (err instanceof CleanAborted) {
         this.logger.info({ dir: log.dir, reason: err.message }, 'cleaning pass abandoned');
-        return skipped(fallback, err.message);
+        return uncleanedResult(fallback, err.message);
       }
       throw err;
     }
@@ -299,20 +299,4 @@ export class LogCleaner {
     }
     return best;
   }
-}
-
-function skipped(firstDirty: bigint, reason: string): CleanResult {
-  return {
-    cleaned: false,
-    reason,
-    firstDirty,
-    cleanedUpTo: firstDirty,
-    segmentsCleaned: 0,
-    groupsInstalled: 0,
-    bytesRead: 0,
-    bytesWritten: 0,
-    recordsRemoved: 0,
-    tombstonesRemoved: 0,
-    earliestHorizon: null,
-  };
 }

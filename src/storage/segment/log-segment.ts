@@ -443,6 +443,21 @@ export class LogSegment {
     return removed;
   }
 
+  /** Rebuilds the segment after damage was found, logs what was removed and tells the owner. */
+  private recoverAfterDamage(reason: string, message: string): void {
+    const result = this.recover();
+    this.logger.warn(
+      {
+        dir: this.dir,
+        segment: this.name,
+        reason,
+        bytesRemoved: result.truncatedBytes,
+        ...(result.reason ? { logDamage: result.reason } : {}),
+      },
+      message,
+    );
+    this.onRepair?.(this, result);
+  }
   /**
    * Validates every batch from the start, cuts the .log at the first invalid one, and rebuilds both indexes.
    * `onBatch` sees each valid batch's partition leader epoch and offsets (to rebuild the epoch cache).
@@ -475,18 +490,7 @@ export class LogSegment {
       this.loadIndexes();
     } catch (err) {
       if (!(err instanceof CorruptIndexError)) throw err;
-      const result = this.recover();
-      this.logger.warn(
-        {
-          dir: this.dir,
-          segment: this.name,
-          reason: err.message,
-          bytesRemoved: result.truncatedBytes,
-          ...(result.reason ? { logDamage: result.reason } : {}),
-        },
-        'index could not be trusted; rebuilt it from the log',
-      );
-      this.onRepair?.(this, result);
+      this.recoverAfterDamage(err.message, 'index could not be trusted; rebuilt it from the log');
     }
   }
 
@@ -831,18 +835,7 @@ export class LogSegment {
       return fn();
     } catch (err) {
       if (!(err instanceof KafkaError) || !(err.cause instanceof Damage)) throw err;
-      const result = this.recover();
-      this.logger.warn(
-        {
-          dir: this.dir,
-          segment: this.name,
-          reason: err.message,
-          bytesRemoved: result.truncatedBytes,
-          ...(result.reason ? { logDamage: result.reason } : {}),
-        },
-        `damage found while ${what()}; segment recovered`,
-      );
-      this.onRepair?.(this, result);
+      this.recoverAfterDamage(err.message, `damage found while ${what()}; segment recovered`);
       return fn();
     }
   }
