@@ -1,1 +1,3 @@
+export { Broker } from './broker/broker.js';
+export { type StartBrokerOptions, type StartedBroker, startBroker } from './broker/start-broker.js';
 export * from './protocol/index.js';

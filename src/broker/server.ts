@@ -40,6 +40,8 @@ export interface ServerOptions {
   /** Bytes queued for writing on one connection above which reading from it pauses. */
   writeHighWaterMark?: number;
   handlers: HandlerRegistry | Iterable<Handler<never, unknown>>;
+  /** The listener's name, passed to handlers (default PLAINTEXT). */
+  listenerName?: string;
 }
 
 export interface RunningServer {
@@ -55,6 +57,7 @@ export const DEFAULT_MAX_IN_FLIGHT = 100;
 export const DEFAULT_WRITE_HIGH_WATER_MARK = 4 * 1024 * 1024;
 
 interface Limits {
+  listener: string;
   maxRequestBytes: number;
   idleMs: number;
   maxInFlight: number;
@@ -194,6 +197,7 @@ class Connection {
       clientId: header.clientId,
       connectionId: this.id,
       remoteAddress: this.socket.remoteAddress ?? '',
+      listener: this.limits.listener,
       logger: this.logger,
       registry: this.registry,
     };
@@ -286,6 +290,7 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
   const registry =
     options.handlers instanceof HandlerRegistry ? options.handlers : new HandlerRegistry(options.handlers);
   const limits: Limits = {
+    listener: options.listenerName ?? 'PLAINTEXT',
     maxRequestBytes: options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
     idleMs: options.idleMs ?? DEFAULT_IDLE_MS,
     maxInFlight: Math.max(1, options.maxInFlightPerConnection ?? DEFAULT_MAX_IN_FLIGHT),

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerStart } from './commands/start.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -9,14 +10,7 @@ const program = new Command()
   .description('An Apache Kafka-compatible event streaming platform for Node.js')
   .version(pkg.version);
 
-program
-  .command('start')
-  .description('start a broker (single node, embedded metadata, localhost:9092)')
-  .action(() => {
-    // The broker itself lands with the single-node broker work; until then `start` says so and shows what exists.
-    console.log('samsa: the broker is not part of this build yet; the protocol layer is.\n');
-    program.outputHelp();
-  });
+registerStart(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`samsa: ${err instanceof Error ? err.message : String(err)}`);

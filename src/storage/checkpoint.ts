@@ -25,8 +25,8 @@
  * share the `.tmp` file). Callers own one file each, and the event loop serialises them.
  */
 import * as fs from 'node:fs';
-import * as nodePath from 'node:path';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
+import { DurableWriteError, writeFileDurably } from './durable-file.js';
 
 /** The only checkpoint version Kafka writes for these files. */
 export const CHECKPOINT_VERSION = 0;
@@ -153,25 +153,6 @@ export function readCheckpoint<T>(
   return entries;
 }
 
-function fsyncDirectory(dir: string): void {
-  let fd: number;
-  try {
-    fd = fs.openSync(dir, 'r');
-  } catch (err) {
-    // Some platforms (Windows) cannot open a directory; the rename is as durable as the OS makes it there.
-    if ((err as NodeJS.ErrnoException).code === 'EISDIR' || (err as NodeJS.ErrnoException).code === 'EPERM') return;
-    throw err;
-  }
-  try {
-    fs.fsyncSync(fd);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'EINVAL' && code !== 'EISDIR' && code !== 'EPERM' && code !== 'EBADF') throw err;
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 /**
  * Writes a checkpoint file atomically and durably (see the module comment). `lines` are the entry lines without
  * newlines. Throws `CheckpointError` on an I/O failure, in which case `path` still holds its previous content.
@@ -184,30 +165,13 @@ export function writeCheckpoint(path: string, version: number, lines: readonly s
     }
   }
   const content = `${version}\n${lines.length}\n${lines.length > 0 ? `${lines.join('\n')}\n` : ''}`;
-  const tmp = `${path}.tmp`;
-  let stage = 'write';
   try {
-    const fd = fs.openSync(tmp, 'w');
-    try {
-      fs.writeFileSync(fd, content, 'utf8');
-      stage = 'fsync';
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    stage = 'rename';
-    fs.renameSync(tmp, path);
-    stage = 'fsync the directory of';
-    fsyncDirectory(nodePath.dirname(path));
+    writeFileDurably(path, content);
   } catch (err) {
-    if (stage !== 'fsync the directory of') {
-      try {
-        fs.unlinkSync(tmp);
-      } catch {
-        // Best effort: a leftover .tmp is harmless, the next write replaces it.
-      }
-    }
-    throw new CheckpointError(path, `Cannot ${stage} checkpoint file ${path}: ${describe(err)}`, { cause: err });
+    if (!(err instanceof DurableWriteError)) throw err;
+    throw new CheckpointError(path, `Cannot ${err.stage} checkpoint file ${path}: ${describe(err.cause)}`, {
+      cause: err.cause,
+    });
   }
 }
 

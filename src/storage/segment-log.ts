@@ -125,7 +125,7 @@ export function defaultFileCache(): FileCache {
 }
 
 export class SegmentLog implements PartitionLog {
-  readonly config: LogConfig;
+  private cfg: LogConfig;
   /**
    * Hook for transactions: the first offset of the oldest open transaction (null when none). `lastStableOffset`
    * is the smaller of it and the high watermark.
@@ -141,7 +141,7 @@ export class SegmentLog implements PartitionLog {
   private end = 0n;
   private hw = 0n;
   private rp = 0n;
-  private readonly segmentBytes: number;
+  private segmentBytes: number;
   // Flushing.
   private readonly dirty = new Set<LogSegment>();
   private dirDirty = false;
@@ -160,7 +160,7 @@ export class SegmentLog implements PartitionLog {
 
   private constructor(dir: string, config: LogConfig, logger: Logger, files: FileCache, clock: () => number) {
     this.partitionDir = dir;
-    this.config = config;
+    this.cfg = config;
     this.logger = logger;
     this.files = files;
     this.clock = clock;
@@ -188,6 +188,19 @@ export class SegmentLog implements PartitionLog {
   }
 
   // ---- state ----
+
+  get config(): LogConfig {
+    return this.cfg;
+  }
+
+  /**
+   * Applies changed topic configs (AlterConfigs). Takes effect for what happens next: the next roll, append,
+   * retention pass or flush decision; existing segments and indexes are not rewritten, as in Kafka.
+   */
+  updateConfig(config: LogConfig): void {
+    this.cfg = config;
+    this.segmentBytes = Math.min(config.segmentBytes, INT32_MAX);
+  }
 
   get dir(): string {
     return this.partitionDir;

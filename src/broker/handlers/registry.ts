@@ -17,6 +17,8 @@ export interface RequestContext {
   /** Sequence number of the connection within this server. */
   readonly connectionId: number;
   readonly remoteAddress: string;
+  /** Name of the listener the connection came in on (e.g. PLAINTEXT): Metadata answers with its endpoints. */
+  readonly listener: string;
   readonly logger: Logger;
   readonly registry: HandlerRegistry;
 }

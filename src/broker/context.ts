@@ -1,0 +1,31 @@
+/**
+ * What request handlers see of the broker: its configuration, the cluster model, the partitions it hosts, topic
+ * administration, and the waiting rooms for delayed requests. Handlers are created with it (one factory per API key
+ * in handlers/) and hold no state of their own.
+ */
+import type { Logger } from '../log/logger.js';
+import type { TopicAdmin } from '../metadata/topic-admin.js';
+import type { MetadataStore, TopicInfo } from '../metadata/types.js';
+import type { LogManager } from '../storage/log-manager.js';
+import type { BrokerConfig } from './config/broker-config.js';
+import type { TopicSettings } from './config/topic-config.js';
+import type { FetchSessionCache } from './fetch-session.js';
+import type { Purgatory } from './purgatory.js';
+import type { ReplicaManager } from './replica/replica-manager.js';
+
+export interface BrokerContext {
+  readonly nodeId: number;
+  readonly config: BrokerConfig;
+  readonly metadata: MetadataStore;
+  readonly replicas: ReplicaManager;
+  readonly logs: LogManager;
+  readonly topics: TopicAdmin;
+  /** Long-poll fetches waiting for data, keyed by partition key (`<topic>-<partition>`). */
+  readonly fetchPurgatory: Purgatory;
+  /** acks=all produces waiting for the high watermark, keyed by partition key. */
+  readonly producePurgatory: Purgatory;
+  readonly fetchSessions: FetchSessionCache;
+  readonly logger: Logger;
+  /** Effective settings of a topic: broker defaults overlaid with its overrides. */
+  settingsOf(topic: TopicInfo): TopicSettings;
+}

@@ -1,0 +1,138 @@
+/**
+ * The partitions this broker hosts. It follows the metadata store: a partition whose replicas include this node
+ * gets a log (created in the least loaded log dir) and a `Partition`; a deleted topic's logs are removed; changed
+ * topic configs are applied to the open logs. Produce and Fetch reach partitions through `get`.
+ *
+ * Waiters (long-poll fetches, acks=all produces) are told through `onDataChanged` whenever a partition's log end or
+ * high watermark moves.
+ */
+import type { Logger } from '../../log/logger.js';
+import type { MetadataChange, MetadataStore, TopicInfo } from '../../metadata/types.js';
+import type { LogConfig } from '../../storage/config.js';
+import type { LogManager } from '../../storage/log-manager.js';
+import { Partition } from './partition.js';
+
+export interface ReplicaManagerOptions {
+  nodeId: number;
+  logs: LogManager;
+  metadata: MetadataStore;
+  logger: Logger;
+  /** The effective log settings of a topic (broker defaults overlaid with its overrides). */
+  logConfigFor: (topic: TopicInfo) => LogConfig;
+}
+
+export class ReplicaManager {
+  private readonly nodeId: number;
+  private readonly logs: LogManager;
+  private readonly metadata: MetadataStore;
+  private readonly logger: Logger;
+  private readonly logConfigFor: (topic: TopicInfo) => LogConfig;
+  /** topic -> partitions hosted here, indexed by partition number (holes for those hosted elsewhere). */
+  private readonly hosted = new Map<string, (Partition | undefined)[]>();
+  private unsubscribe: (() => void) | null = null;
+  /** Deletions in progress, awaited by shutdown. */
+  private readonly pending = new Set<Promise<void>>();
+  private readonly dataListeners: ((partition: Partition) => void)[] = [];
+
+  constructor(options: ReplicaManagerOptions) {
+    this.nodeId = options.nodeId;
+    this.logs = options.logs;
+    this.metadata = options.metadata;
+    this.logger = options.logger;
+    this.logConfigFor = options.logConfigFor;
+  }
+
+  /** Opens the partitions of every known topic hosted here and follows changes from now on. */
+  start(): void {
+    for (const topic of this.metadata.topics()) this.host(topic, 0);
+    this.unsubscribe = this.metadata.subscribe((change) => this.apply(change));
+  }
+
+  /** Registers a listener for "this partition's log end or high watermark moved". */
+  onDataChanged(listener: (partition: Partition) => void): void {
+    this.dataListeners.push(listener);
+  }
+
+  get(topic: string, partition: number): Partition | undefined {
+    return this.hosted.get(topic)?.[partition];
+  }
+
+  /** Every partition hosted here. */
+  *all(): IterableIterator<Partition> {
+    for (const parts of this.hosted.values()) for (const p of parts) if (p !== undefined) yield p;
+  }
+
+  /** Tells the waiters that `partition` has new data or a new high watermark. */
+  dataChanged(partition: Partition): void {
+    for (const l of this.dataListeners) l(partition);
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    await Promise.allSettled([...this.pending]);
+  }
+
+  private apply(change: MetadataChange): void {
+    switch (change.kind) {
+      case 'topic-created':
+        this.host(change.topic, 0);
+        break;
+      case 'partitions-added':
+        this.host(change.topic, change.from);
+        break;
+      case 'topic-deleted':
+        this.unhost(change.topic);
+        break;
+      case 'configs-changed': {
+        const config = this.logConfigFor(change.topic);
+        for (const p of this.hosted.get(change.topic.name) ?? []) {
+          if (p === undefined) continue;
+          try {
+            p.log.updateConfig(config);
+          } catch (err) {
+            this.logger.warn({ topic: p.topic, partition: p.index, err: (err as Error).message }, 'config not applied');
+          }
+        }
+        break;
+      }
+    }
+  }
+
+  private host(topic: TopicInfo, from: number): void {
+    const config = this.logConfigFor(topic);
+    let parts = this.hosted.get(topic.name);
+    if (parts === undefined) {
+      parts = [];
+      this.hosted.set(topic.name, parts);
+    }
+    for (let i = from; i < topic.partitions.length; i++) {
+      const state = topic.partitions[i]!;
+      if (!state.replicas.includes(this.nodeId)) continue;
+      try {
+        const log = this.logs.getOrCreate(topic.name, i, config);
+        if (log.config !== config) log.updateConfig(config);
+        parts[i] = new Partition(topic.name, i, topic.id, state, this.nodeId, this.logs);
+      } catch (err) {
+        // The partition's dir is offline: requests for it get KAFKA_STORAGE_ERROR from the log manager.
+        this.logger.error({ topic: topic.name, partition: i, err: (err as Error).message }, 'cannot open partition');
+        parts[i] = new Partition(topic.name, i, topic.id, state, this.nodeId, this.logs);
+      }
+    }
+  }
+
+  private unhost(topic: TopicInfo): void {
+    const parts = this.hosted.get(topic.name);
+    if (parts === undefined) return;
+    this.hosted.delete(topic.name);
+    for (const p of parts) {
+      if (p === undefined) continue;
+      const deletion = this.logs.delete(p.topic, p.index).catch((err: unknown) => {
+        this.logger.error({ topic: p.topic, partition: p.index, err: (err as Error).message }, 'cannot delete log');
+      });
+      this.pending.add(deletion);
+      void deletion.finally(() => this.pending.delete(deletion));
+    }
+    this.logger.info({ topic: topic.name, partitions: parts.length }, 'topic deleted');
+  }
+}
