@@ -54,7 +54,8 @@ export default function describeConfigsHandler(
         name: e.name,
         value: e.isSensitive ? null : e.value,
         readOnly: e.readOnly,
-        isDefault: e.isDefault,
+        // Only v0 had isDefault (configSource replaced it), and v0 is not served.
+        isDefault: false,
         configSource: e.source,
         isSensitive: e.isSensitive,
         synonyms: e.synonyms.map((s) => ({ name: s.name, value: s.value, source: s.source })),

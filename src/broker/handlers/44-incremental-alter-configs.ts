@@ -72,9 +72,16 @@ export async function alterTopicConfigs(
   }
   const invalid = validateTopicConfigs(configs, broker.config);
   if (invalid !== null) return apiError(ErrorCode.INVALID_CONFIG, invalid);
+  // Like Kafka's controller, an unchanged set writes nothing (and so does not reconfigure the logs).
+  if (sameConfigs(configs, topic.configs)) return NO_ERROR;
   await broker.topics.setConfigs(name, configs, validateOnly);
   if (!validateOnly) ctx.logger.info({ topic: name, configs, client: ctx.clientId }, 'topic configs changed');
   return NO_ERROR;
+}
+
+function sameConfigs(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
 }
 
 /** The items of a list value, without empty ones. */

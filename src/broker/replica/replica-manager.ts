@@ -30,8 +30,8 @@ export class ReplicaManager {
   /** topic -> partitions hosted here, indexed by partition number (holes for those hosted elsewhere). */
   private readonly hosted = new Map<string, (Partition | undefined)[]>();
   private unsubscribe: (() => void) | null = null;
-  /** Deletions in progress, awaited by shutdown. */
-  private readonly pending = new Set<Promise<void>>();
+  /** Deletions in progress by partition key, awaited by shutdown and by a re-creation of the same partition. */
+  private readonly pending = new Map<string, Promise<void>>();
   private readonly dataListeners: ((partition: Partition) => void)[] = [];
 
   constructor(options: ReplicaManagerOptions) {
@@ -70,7 +70,7 @@ export class ReplicaManager {
   async stop(): Promise<void> {
     this.unsubscribe?.();
     this.unsubscribe = null;
-    await Promise.allSettled([...this.pending]);
+    await Promise.allSettled([...this.pending.values()]);
   }
 
   private apply(change: MetadataChange): void {
@@ -109,16 +109,31 @@ export class ReplicaManager {
     for (let i = from; i < topic.partitions.length; i++) {
       const state = topic.partitions[i]!;
       if (!state.replicas.includes(this.nodeId)) continue;
-      try {
-        const log = this.logs.getOrCreate(topic.name, i, config);
-        if (log.config !== config) log.updateConfig(config);
-        parts[i] = new Partition(topic.name, i, topic.id, state, this.nodeId, this.logs);
-      } catch (err) {
-        // The partition's dir is offline: requests for it get KAFKA_STORAGE_ERROR from the log manager.
-        this.logger.error({ topic: topic.name, partition: i, err: (err as Error).message }, 'cannot open partition');
-        parts[i] = new Partition(topic.name, i, topic.id, state, this.nodeId, this.logs);
+      const deleting = this.pending.get(`${topic.name}-${i}`);
+      if (deleting === undefined) {
+        parts[i] = this.open(topic, i, config);
+        continue;
       }
+      // The topic was deleted and created again before the old log was gone: open the new one once it is.
+      // Until then the partition is not hosted here and clients get a retriable NOT_LEADER_OR_FOLLOWER.
+      void deleting.then(() => {
+        if (this.hosted.get(topic.name) === parts && this.metadata.topic(topic.name)?.id === topic.id) {
+          parts[i] = this.open(topic, i, this.logConfigFor(this.metadata.topic(topic.name)!));
+        }
+      });
     }
+  }
+
+  private open(topic: TopicInfo, index: number, config: LogConfig): Partition {
+    const state = topic.partitions[index]!;
+    try {
+      const log = this.logs.getOrCreate(topic.name, index, config);
+      if (log.config !== config) log.updateConfig(config);
+    } catch (err) {
+      // The partition's dir is offline: requests for it get KAFKA_STORAGE_ERROR from the log manager.
+      this.logger.error({ topic: topic.name, partition: index, err: (err as Error).message }, 'cannot open partition');
+    }
+    return new Partition(topic.name, index, topic.id, state, this.nodeId, this.logs);
   }
 
   private unhost(topic: TopicInfo): void {
@@ -130,8 +145,10 @@ export class ReplicaManager {
       const deletion = this.logs.delete(p.topic, p.index).catch((err: unknown) => {
         this.logger.error({ topic: p.topic, partition: p.index, err: (err as Error).message }, 'cannot delete log');
       });
-      this.pending.add(deletion);
-      void deletion.finally(() => this.pending.delete(deletion));
+      this.pending.set(p.key, deletion);
+      void deletion.finally(() => {
+        if (this.pending.get(p.key) === deletion) this.pending.delete(p.key);
+      });
     }
     this.logger.info({ topic: topic.name, partitions: parts.length }, 'topic deleted');
   }
