@@ -77,9 +77,10 @@ export function validateProducedRecords(
       `Produce requests to ${where} with zstd compressed records need version ${FIRST_ZSTD_PRODUCE_VERSION} or later`,
     );
   }
-  const checkTimes =
-    settings.messageTimestampType === 'CreateTime' &&
-    (settings.messageTimestampBeforeMaxMs < LONG_MAX || settings.messageTimestampAfterMaxMs < LONG_MAX);
+  // The deprecated message.timestamp.difference.max.ms bounds both directions, as it did before KIP-937.
+  const beforeMax = Math.min(settings.messageTimestampBeforeMaxMs, settings.messageTimestampDifferenceMaxMs);
+  const afterMax = Math.min(settings.messageTimestampAfterMaxMs, settings.messageTimestampDifferenceMaxMs);
+  const checkTimes = settings.messageTimestampType === 'CreateTime' && (beforeMax < LONG_MAX || afterMax < LONG_MAX);
   const target = targetCodec(settings.compressionType);
   if (!checkTimes && (target === null || target === batch.compression)) return { records, batch };
 
@@ -98,8 +99,8 @@ export function validateProducedRecords(
   const full = decoded[0]!;
   if (checkTimes) {
     const nowTs = BigInt(now);
-    const before = BigInt(settings.messageTimestampBeforeMaxMs);
-    const after = BigInt(settings.messageTimestampAfterMaxMs);
+    const before = BigInt(beforeMax);
+    const after = BigInt(afterMax);
     for (const r of full.records) {
       if (nowTs - r.timestamp > before || r.timestamp - nowTs > after) {
         throw new KafkaError(

@@ -223,6 +223,54 @@ describe('single-node broker, in process', () => {
     assert.equal(partitionOf(out).errorCode, ErrorCode.OFFSET_OUT_OF_RANGE);
   });
 
+  it('applies topic configs on produce: compression.type recompresses, timestamps are bounded or set by the broker', async () => {
+    const create = (name: string, configs: Record<string, string>) =>
+      client.request(19, 7, {
+        topics: [
+          {
+            name,
+            numPartitions: 1,
+            replicationFactor: 1,
+            assignments: [],
+            configs: Object.entries(configs).map(([k, v]) => ({ name: k, value: v })),
+          },
+        ],
+        timeoutMs: 5000,
+        validateOnly: false,
+      });
+    await create('zstd-topic', { 'compression.type': 'zstd' });
+    await create('bounded-ts', { 'message.timestamp.before.max.ms': '60000' });
+    await create('append-time', { 'message.timestamp.type': 'LogAppendTime' });
+
+    const sent = batch(['r1', 'r2', 'r3'], { compression: 1 });
+    assert.equal(
+      (await client.produce(9, produceBody('zstd-topic', 0, sent))).responses[0]!.partitionResponses[0]!.errorCode,
+      0,
+    );
+    const [stored] = decodeRecordBatches(partitionOf(await client.fetch(12, fetchBody('zstd-topic', 0, 0n))).records!);
+    assert.equal(stored!.compression, 4, 'stored with the topic codec');
+    assert.deepEqual(
+      stored!.records.map((r) => [r.value!.toString(), r.timestamp, r.headers[0]!.value!.toString()]),
+      [0, 1, 2].map((i) => [`r${i + 1}`, 1_700_000_000_000n + BigInt(i), `hv-r${i + 1}`]),
+    );
+
+    const old = await client.produce(9, produceBody('bounded-ts', 0, batch(['old'], { timestamp: 1_000n })));
+    assert.equal(old.responses[0]!.partitionResponses[0]!.errorCode, ErrorCode.INVALID_TIMESTAMP);
+    const fresh = await client.produce(
+      9,
+      produceBody('bounded-ts', 0, batch(['new'], { timestamp: BigInt(Date.now()) })),
+    );
+    assert.equal(fresh.responses[0]!.partitionResponses[0]!.errorCode, 0);
+
+    const before = BigInt(Date.now());
+    const res = await client.produce(9, produceBody('append-time', 0, batch(['t'], { timestamp: 5n })));
+    const appendTime = res.responses[0]!.partitionResponses[0]!.logAppendTimeMs;
+    assert.ok(appendTime >= before, 'the broker reports its append time');
+    const [b] = decodeRecordBatches(partitionOf(await client.fetch(12, fetchBody('append-time', 0, 0n))).records!);
+    assert.equal(b!.timestampType, 1);
+    assert.equal(b!.records[0]!.timestamp, appendTime);
+  });
+
   it('closes a connection on garbage, unknown API keys, unsupported versions and oversized frames; others are unaffected', async () => {
     const frames = [
       Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'),
