@@ -26,6 +26,15 @@ describe('HandlerRegistry', () => {
     assert.throws(() => reg.register(fake(9999, 0, 0)), /no protocol spec/);
   });
 
+  it('advertises a lower minimum than it serves only within the spec (Produce v0 for librdkafka)', () => {
+    const reg = new HandlerRegistry();
+    reg.register({ ...fake(0, 3, 11), advertisedMinVersion: 0 });
+    assert.deepEqual(reg.apiVersions(), [{ apiKey: 0, minVersion: 0, maxVersion: 11 }]);
+    assert.equal(reg.get(0)!.handler.minVersion, 3, 'requests below v3 are still refused');
+    assert.throws(() => new HandlerRegistry().register({ ...fake(0, 3, 11), advertisedMinVersion: 4 }), /advertised/);
+    assert.throws(() => new HandlerRegistry().register({ ...fake(0, 3, 11), advertisedMinVersion: -1 }), /advertised/);
+  });
+
   it('never accepts a spec’s unstable latest version', () => {
     const unstable = API_SPECS.find((s) => s.latestVersionUnstable && s.maxVersion > s.minVersion);
     if (unstable === undefined) return;

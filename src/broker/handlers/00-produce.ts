@@ -1,5 +1,6 @@
 /**
- * Produce (api key 0), versions 3..11: record batch v2 only (Kafka 4 removed v0..2 and the old message formats).
+ * Produce (api key 0), versions 3..11: record batch v2 only (Kafka 4 removed v0..2 and the old message formats,
+ * though it still advertises v0 for librdkafka's sake, and so do we).
  * Per partition: find the partition led here, validate the batch (record-validator.ts), append it with offsets
  * assigned by rewriting the batch header in place, move the high watermark, and wake waiting fetches.
  *   acks=0  no response; any failure closes the connection, which is how Kafka tells such a producer.
@@ -52,6 +53,9 @@ export default function produceHandler(broker: BrokerContext): Handler<ProduceRe
     apiKey: 0,
     minVersion: PRODUCE_MIN_VERSION,
     maxVersion: PRODUCE_MAX_VERSION,
+    // As Kafka 4 does (KAFKA-18659): librdkafka enables gzip, snappy and lz4 only when Produce v0 is listed, and
+    // otherwise silently sends those batches uncompressed. Requests below v3 are still refused.
+    advertisedMinVersion: 0,
     handle(ctx, request) {
       const { acks } = request;
       const now = Date.now();

@@ -33,6 +33,11 @@ export interface Handler<Req = unknown, Res = unknown> {
   readonly apiKey: number;
   readonly minVersion: number;
   readonly maxVersion: number;
+  /**
+   * The lowest version put in the ApiVersions answer when it must differ from `minVersion` (Produce: Kafka 4
+   * advertises v0 but refuses v0..2, because librdkafka only compresses for brokers that list Produce v0).
+   */
+  readonly advertisedMinVersion?: number;
   /** Serves one decoded request. `null` means no response is sent (Produce with acks=0). */
   handle(ctx: RequestContext, request: Req): Res | null | Promise<Res | null>;
   /**
@@ -75,6 +80,10 @@ export class HandlerRegistry {
         `${spec.name}: versions ${h.minVersion}..${h.maxVersion} outside the spec's stable range ${spec.minVersion}..${top}`,
       );
     }
+    const advertised = h.advertisedMinVersion;
+    if (advertised !== undefined && (advertised < spec.minVersion || advertised > h.minVersion)) {
+      throw new Error(`${spec.name}: advertised minimum ${advertised} outside ${spec.minVersion}..${h.minVersion}`);
+    }
     this.byKey[h.apiKey] = { handler: h, spec };
     return this;
   }
@@ -88,7 +97,8 @@ export class HandlerRegistry {
     const out: AdvertisedApi[] = [];
     for (const e of this.byKey) {
       if (e !== undefined) {
-        out.push({ apiKey: e.handler.apiKey, minVersion: e.handler.minVersion, maxVersion: e.handler.maxVersion });
+        const minVersion = e.handler.advertisedMinVersion ?? e.handler.minVersion;
+        out.push({ apiKey: e.handler.apiKey, minVersion, maxVersion: e.handler.maxVersion });
       }
     }
     return out;
