@@ -1,17 +1,37 @@
 // `npm run bench`: every benchmark, printed as Markdown tables of medians over repeated runs with ratios to a
 // reference measured in the same run. Timings live here, never in tests.
+// `node dist/bench/run.js broker` (or SAMSA_BENCH=broker) runs only the broker section; `broker-profile` profiles
+// the broker under load instead (not part of the full run).
 import { arch, cpus, platform } from 'node:os';
+import { benchBroker, profileBroker } from './broker.js';
 import { table } from './harness.js';
 import { benchProtocol } from './protocol.js';
 import { benchRecords } from './records.js';
 import { benchStorage } from './storage.js';
 
+const only = process.argv[2] ?? process.env.SAMSA_BENCH ?? 'all';
+const known = ['all', 'broker', 'broker-profile'];
+if (!known.includes(only)) {
+  console.error(`unknown section ${only}: one of ${known.join(', ')}`);
+  process.exit(2);
+}
+
 console.log(`# samsa benchmarks: node ${process.version}, ${platform()}/${arch()}, ${cpus().length} cpus`);
 console.log(`${cpus()[0]?.model ?? ''}\n`);
-console.log(table('Produce request (1 MiB, 1 KiB records)', benchProtocol()));
-console.log('');
-console.log(table('Record layer: CRC-32C and compression', await benchRecords()));
-console.log('');
-const storage = await benchStorage();
-console.log(table('Storage: partition log on this disk', storage.rows));
-for (const note of storage.notes) console.log(`\n- ${note}`);
+if (only === 'all') {
+  console.log(table('Produce request (1 MiB, 1 KiB records)', benchProtocol()));
+  console.log('');
+  console.log(table('Record layer: CRC-32C and compression', await benchRecords()));
+  console.log('');
+  const storage = await benchStorage();
+  console.log(table('Storage: partition log on this disk', storage.rows));
+  for (const note of storage.notes) console.log(`\n- ${note}`);
+  console.log('');
+}
+if (only === 'all' || only === 'broker') {
+  const broker = await benchBroker();
+  console.log(broker.blocks.join('\n\n'));
+}
+if (only === 'broker-profile') {
+  console.log((await profileBroker()).join('\n\n'));
+}

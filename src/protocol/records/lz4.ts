@@ -10,8 +10,8 @@
  * Legacy: Kafka 0.8-0.9 (magic 0 messages) computed the frame header checksum over the magic number too
  * (KAFKA-3160). Like the Java client, the header checksum is not checked when `legacy` is set.
  */
-import { compressFrameSync, decompressFrameSync } from 'lz4-napi';
 import { ProtocolError } from '../codec/protocol-error.js';
+import { lz4Binding } from './native-codecs.js';
 import { skippableFrameEnd } from './skippable-frame.js';
 import { xxh32 } from './xxhash32.js';
 
@@ -34,7 +34,7 @@ function tooLarge(maxBytes: number): ProtocolError {
 }
 
 export function lz4Compress(buf: Buffer): Buffer {
-  return compressFrameSync(buf);
+  return lz4Binding().compressFrameSync(buf);
 }
 
 interface FrameHeader {
@@ -258,7 +258,7 @@ export function lz4Decompress(src: Buffer, maxBytes: number, legacy = false): Bu
   if (walk.frames === 1 && !walk.skippable && !legacy && walk.bound <= maxBytes) {
     let out: Buffer;
     try {
-      out = decompressFrameSync(src);
+      out = lz4Binding().decompressFrameSync(src);
     } catch (e) {
       throw corrupt((e as Error).message);
     }

@@ -14,8 +14,8 @@
  * lengths before anything is decompressed, and the native decoder fails if a block's content disagrees with its
  * declared length, so a bomb cannot allocate more than the limit.
  */
-import { compressSync, uncompressSync } from 'snappy';
 import { ProtocolError } from '../codec/protocol-error.js';
+import { snappyBinding } from './native-codecs.js';
 
 const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
 const XERIAL_HEADER_SIZE = 16;
@@ -43,7 +43,7 @@ export function snappyCompress(buf: Buffer): Buffer {
   // At least one chunk, even for empty input: some readers only recognise the framing when a chunk follows.
   let pos = 0;
   do {
-    const block = compressSync(buf.subarray(pos, pos + XERIAL_BLOCK_SIZE));
+    const block = snappyBinding().compressSync(buf.subarray(pos, pos + XERIAL_BLOCK_SIZE));
     const len = Buffer.allocUnsafe(4);
     len.writeInt32BE(block.length, 0);
     parts.push(len, block);
@@ -55,7 +55,7 @@ export function snappyCompress(buf: Buffer): Buffer {
 
 /** Compresses into one raw snappy block (librdkafka's form). */
 export function snappyCompressRaw(buf: Buffer): Buffer {
-  return compressSync(buf);
+  return snappyBinding().compressSync(buf);
 }
 
 /** Whether `src` starts with the xerial framing header. */
@@ -82,7 +82,7 @@ function declaredLength(src: Buffer, start: number, end: number): number {
 
 function uncompressBlock(block: Buffer): Buffer {
   try {
-    return uncompressSync(block) as Buffer;
+    return snappyBinding().uncompressSync(block) as Buffer;
   } catch (e) {
     throw corrupt((e as Error).message);
   }
