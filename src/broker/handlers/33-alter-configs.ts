@@ -21,11 +21,10 @@ import { alterTopicConfigs } from './44-incremental-alter-configs.js';
 import {
   type ApiError,
   alterBrokerNameProblem,
+  alterEachResource,
   apiError,
   brokerConfigsAreStatic,
   configListProblem,
-  duplicatesOf,
-  failure,
   NO_ERROR,
   ResourceType,
   resourceTypeName,
@@ -66,22 +65,12 @@ export default function alterConfigsHandler(broker: BrokerContext): Handler<Alte
     minVersion: 0,
     maxVersion: 2,
     async handle(ctx, request) {
-      const key = (r: Resource) => `${r.resourceType}\0${r.resourceName}`;
-      const duplicates = duplicatesOf(request.resources, key);
-      const responses: ResourceResponse[] = [];
-      for (const resource of request.resources) {
-        let error: ApiError;
-        if (duplicates.has(key(resource))) {
-          error = apiError(ErrorCode.INVALID_REQUEST, 'Each resource must appear at most once.');
-        } else {
-          try {
-            error = await alter(ctx, resource, request.validateOnly);
-          } catch (err) {
-            error = failure(ctx, err, { api: 'AlterConfigs', resource: resource.resourceName });
-          }
-        }
-        responses.push({ ...error, resourceType: resource.resourceType, resourceName: resource.resourceName });
-      }
+      const responses: ResourceResponse[] = await alterEachResource(
+        ctx,
+        'AlterConfigs',
+        request.resources,
+        (resource) => alter(ctx, resource, request.validateOnly),
+      );
       return { throttleTimeMs: 0, responses };
     },
   };

@@ -25,11 +25,10 @@ import type { BrokerContext } from '../context.js';
 import {
   type ApiError,
   alterBrokerNameProblem,
+  alterEachResource,
   apiError,
   brokerConfigsAreStatic,
   configListProblem,
-  duplicatesOf,
-  failure,
   NO_ERROR,
   ResourceType,
   resourceTypeName,
@@ -167,22 +166,12 @@ export default function incrementalAlterConfigsHandler(
     minVersion: 0,
     maxVersion: 1,
     async handle(ctx, request) {
-      const key = (r: Resource) => `${r.resourceType}\0${r.resourceName}`;
-      const duplicates = duplicatesOf(request.resources, key);
-      const responses: ResourceResponse[] = [];
-      for (const resource of request.resources) {
-        let error: ApiError;
-        if (duplicates.has(key(resource))) {
-          error = apiError(ErrorCode.INVALID_REQUEST, 'Each resource must appear at most once.');
-        } else {
-          try {
-            error = await alter(ctx, resource, request.validateOnly);
-          } catch (err) {
-            error = failure(ctx, err, { api: 'IncrementalAlterConfigs', resource: resource.resourceName });
-          }
-        }
-        responses.push({ ...error, resourceType: resource.resourceType, resourceName: resource.resourceName });
-      }
+      const responses: ResourceResponse[] = await alterEachResource(
+        ctx,
+        'IncrementalAlterConfigs',
+        request.resources,
+        (resource) => alter(ctx, resource, request.validateOnly),
+      );
       return { throttleTimeMs: 0, responses };
     },
   };

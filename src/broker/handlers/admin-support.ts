@@ -106,3 +106,38 @@ export function brokerConfigsAreStatic(names: readonly string[]): ApiError | nul
       'set them in server.properties and restart the broker)',
   );
 }
+
+/** A config resource as both AlterConfigs and IncrementalAlterConfigs name it. */
+export interface ConfigResource {
+  resourceType: number;
+  resourceName: string;
+}
+
+/**
+ * Applies `alter` to each resource of an (Incremental)AlterConfigs request in order and collects the per-resource
+ * answers; a resource named twice is refused as Kafka does, and a failure becomes that resource's error.
+ */
+export async function alterEachResource<R extends ConfigResource>(
+  ctx: RequestContext,
+  api: string,
+  resources: readonly R[],
+  alter: (resource: R) => Promise<ApiError>,
+): Promise<(ApiError & ConfigResource)[]> {
+  const key = (r: R) => `${r.resourceType}\0${r.resourceName}`;
+  const duplicates = duplicatesOf(resources, key);
+  const responses: (ApiError & ConfigResource)[] = [];
+  for (const resource of resources) {
+    let error: ApiError;
+    if (duplicates.has(key(resource))) {
+      error = apiError(ErrorCode.INVALID_REQUEST, 'Each resource must appear at most once.');
+    } else {
+      try {
+        error = await alter(resource);
+      } catch (err) {
+        error = failure(ctx, err, { api, resource: resource.resourceName });
+      }
+    }
+    responses.push({ ...error, resourceType: resource.resourceType, resourceName: resource.resourceName });
+  }
+  return responses;
+}

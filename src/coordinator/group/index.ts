@@ -1,0 +1,14 @@
+/**
+ * Public surface of the classic group coordinator (JoinGroup/SyncGroup protocol, offsets): the coordinator, its
+ * scheduler and persistence interfaces, and the data types of its operations. See `group-coordinator.ts`.
+ *
+ * Concurrency: re-exports only.
+ */
+
+export type { GroupLogger } from './context.js';
+export { ClassicGroup, GroupStateError } from './group.js';
+export { GroupCoordinator, type GroupCoordinatorOptions, NO_PERSISTENCE } from './group-coordinator.js';
+export { realScheduler, type Scheduler } from './scheduler.js';
+export { storeErrorCode } from './store-errors.js';
+export { CONSUMER_PROTOCOL_TYPE, subscriptionTopics } from './subscription.js';
+export * from './types.js';
