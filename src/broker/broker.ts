@@ -9,6 +9,7 @@
  * recovery.
  */
 import { resolve } from 'node:path';
+import { GroupCoordinator } from '../coordinator/group/index.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import { EmbeddedMetadataStore } from '../metadata/embedded/embedded-store.js';
 import { TopicAdmin } from '../metadata/topic-admin.js';
@@ -41,6 +42,7 @@ export class Broker implements BrokerContext {
   readonly producePurgatory = new Purgatory({ name: 'produce' });
   readonly fetchSessions: FetchSessionCache;
   readonly replicas: ReplicaManager;
+  readonly groups: GroupCoordinator;
   private servers: RunningServer[] = [];
   private bound: BoundListener[] = [];
   private stopping: Promise<void> | null = null;
@@ -61,6 +63,21 @@ export class Broker implements BrokerContext {
       metadata,
       logger,
       logConfigFor: (t) => this.settingsOf(t),
+    });
+    this.groups = new GroupCoordinator({
+      config: {
+        groupMinSessionTimeoutMs: config.groupMinSessionTimeoutMs,
+        groupMaxSessionTimeoutMs: config.groupMaxSessionTimeoutMs,
+        groupInitialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
+        groupMaxSize: config.groupMaxSize,
+        offsetMetadataMaxBytes: config.offsetMetadataMaxBytes,
+        offsetsRetentionMs: config.offsetsRetentionMs,
+      },
+      logger: {
+        info: (m) => logger.info(m),
+        warn: (m) => logger.warn(m),
+        error: (m) => logger.error(m),
+      },
     });
     this.replicas.onDataChanged((p) => {
       this.fetchPurgatory.notify(p.key);
@@ -142,6 +159,7 @@ export class Broker implements BrokerContext {
     this.servers = [];
     this.fetchPurgatory.expireAll();
     this.producePurgatory.expireAll();
+    this.groups.close();
     await this.replicas.stop();
     await this.logs.shutdown();
     await this.metadata.close();

@@ -3,6 +3,7 @@
  * administration, and the waiting rooms for delayed requests. Handlers are created with it (one factory per API key
  * in handlers/) and hold no state of their own.
  */
+import type { GroupCoordinator } from '../coordinator/group/index.js';
 import type { Logger } from '../log/logger.js';
 import type { TopicAdmin } from '../metadata/topic-admin.js';
 import type { MetadataStore, TopicInfo } from '../metadata/types.js';
@@ -25,6 +26,8 @@ export interface BrokerContext {
   /** acks=all produces waiting for the high watermark, keyed by partition key. */
   readonly producePurgatory: Purgatory;
   readonly fetchSessions: FetchSessionCache;
+  /** The classic consumer-group coordinator (JoinGroup/SyncGroup, offsets). */
+  readonly groups: GroupCoordinator;
   readonly logger: Logger;
   /** Effective settings of a topic: broker defaults overlaid with its overrides. */
   settingsOf(topic: TopicInfo): TopicSettings;
