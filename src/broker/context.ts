@@ -28,6 +28,12 @@ export interface BrokerContext {
   readonly fetchSessions: FetchSessionCache;
   /** The classic consumer-group coordinator (JoinGroup/SyncGroup, offsets). */
   readonly groups: GroupCoordinator;
+  /**
+   * Creates `__consumer_offsets` (internal, offsets.topic.num.partitions partitions, compacted) unless it exists;
+   * concurrent calls share one creation. The coordinator's first write does it too; FindCoordinator may call it so
+   * that the topic exists before the first group is formed, as in Kafka.
+   */
+  ensureOffsetsTopic(): Promise<void>;
   readonly logger: Logger;
   /** Effective settings of a topic: broker defaults overlaid with its overrides. */
   settingsOf(topic: TopicInfo): TopicSettings;

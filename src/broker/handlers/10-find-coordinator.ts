@@ -3,8 +3,10 @@
  * the leader of partition abs(hash(groupId)) % offsets.topic.num.partitions of `__consumer_offsets`; in a cluster
  * of one that is always this node. Transaction coordinators (key type 1) do not exist yet: COORDINATOR_NOT_AVAILABLE.
  *
+ * As in Kafka, asking for a group coordinator creates `__consumer_offsets` when it does not exist yet; if that
+ * fails the answer is COORDINATOR_NOT_AVAILABLE, which clients retry.
+ *
  * Advertising this API matters beyond groups: librdkafka enables LZ4 only for brokers that list FindCoordinator.
- * The group APIs themselves (JoinGroup, SyncGroup, OffsetCommit...) come with the group coordinator.
  */
 import {
   ErrorCode,
@@ -20,19 +22,21 @@ const GROUP = 0;
 export default function findCoordinatorHandler(
   broker: BrokerContext,
 ): Handler<FindCoordinatorRequest, FindCoordinatorResponse> {
+  function unavailable(key: string): FindCoordinatorResponseCoordinator {
+    return {
+      key,
+      nodeId: -1,
+      host: '',
+      port: -1,
+      errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE,
+      errorMessage: 'The coordinator is not available.',
+    };
+  }
+
   function coordinator(ctx: RequestContext, key: string, keyType: number): FindCoordinatorResponseCoordinator {
     const self = broker.metadata.broker(broker.nodeId);
     const ep = self?.endpoints.find((e) => e.listener === ctx.listener) ?? self?.endpoints[0];
-    if (keyType !== GROUP || ep === undefined) {
-      return {
-        key,
-        nodeId: -1,
-        host: '',
-        port: -1,
-        errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE,
-        errorMessage: 'The coordinator is not available.',
-      };
-    }
+    if (keyType !== GROUP || ep === undefined) return unavailable(key);
     return { key, nodeId: broker.nodeId, host: ep.host, port: ep.port, errorCode: ErrorCode.NONE, errorMessage: null };
   }
 
@@ -40,7 +44,18 @@ export default function findCoordinatorHandler(
     apiKey: 10,
     minVersion: 0,
     maxVersion: 6,
-    handle(ctx, request) {
+    async handle(ctx, request) {
+      const keyType = ctx.apiVersion >= 1 ? request.keyType : GROUP;
+      let ready = true;
+      if (keyType === GROUP) {
+        try {
+          await broker.ensureOffsetsTopic();
+        } catch (err) {
+          ready = false;
+          ctx.logger.warn({ err: (err as Error).message }, 'cannot create __consumer_offsets');
+        }
+      }
+      const find = (key: string) => (ready ? coordinator(ctx, key, keyType) : unavailable(key));
       if (ctx.apiVersion >= 4) {
         return {
           throttleTimeMs: 0,
@@ -49,10 +64,10 @@ export default function findCoordinatorHandler(
           nodeId: 0,
           host: '',
           port: 0,
-          coordinators: request.coordinatorKeys.map((k) => coordinator(ctx, k, request.keyType)),
+          coordinators: request.coordinatorKeys.map(find),
         };
       }
-      const c = coordinator(ctx, request.key, ctx.apiVersion >= 1 ? request.keyType : GROUP);
+      const c = find(request.key);
       return {
         throttleTimeMs: 0,
         errorCode: c.errorCode,

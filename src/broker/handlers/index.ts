@@ -7,7 +7,15 @@ import produceHandler from './00-produce.js';
 import fetchHandler from './01-fetch.js';
 import listOffsetsHandler from './02-list-offsets.js';
 import metadataHandler from './03-metadata.js';
+import offsetCommitHandler from './08-offset-commit.js';
+import offsetFetchHandler from './09-offset-fetch.js';
 import findCoordinatorHandler from './10-find-coordinator.js';
+import joinGroupHandler from './11-join-group.js';
+import heartbeatHandler from './12-heartbeat.js';
+import leaveGroupHandler from './13-leave-group.js';
+import syncGroupHandler from './14-sync-group.js';
+import describeGroupsHandler from './15-describe-groups.js';
+import listGroupsHandler from './16-list-groups.js';
 import { apiVersionsHandler } from './18-api-versions.js';
 import createTopicsHandler from './19-create-topics.js';
 import deleteTopicsHandler from './20-delete-topics.js';
@@ -17,7 +25,9 @@ import describeConfigsHandler from './32-describe-configs.js';
 import alterConfigsHandler from './33-alter-configs.js';
 import describeLogDirsHandler from './35-describe-log-dirs.js';
 import createPartitionsHandler from './37-create-partitions.js';
+import deleteGroupsHandler from './42-delete-groups.js';
 import incrementalAlterConfigsHandler from './44-incremental-alter-configs.js';
+import offsetDeleteHandler from './47-offset-delete.js';
 import describeClusterHandler from './60-describe-cluster.js';
 import type { Handler } from './registry.js';
 
@@ -26,8 +36,16 @@ export function allHandlers(broker: BrokerContext): Handler<never, unknown>[] {
     produceHandler(broker),
     fetchHandler(broker),
     listOffsetsHandler(broker),
+    offsetCommitHandler(broker),
+    offsetFetchHandler(broker),
     metadataHandler(broker),
     findCoordinatorHandler(broker),
+    joinGroupHandler(broker),
+    heartbeatHandler(broker),
+    leaveGroupHandler(broker),
+    syncGroupHandler(broker),
+    describeGroupsHandler(broker),
+    listGroupsHandler(broker),
     apiVersionsHandler,
     createTopicsHandler(broker),
     deleteTopicsHandler(broker),
@@ -37,7 +55,9 @@ export function allHandlers(broker: BrokerContext): Handler<never, unknown>[] {
     alterConfigsHandler(broker),
     describeLogDirsHandler(broker),
     createPartitionsHandler(broker),
+    deleteGroupsHandler(broker),
     incrementalAlterConfigsHandler(broker),
+    offsetDeleteHandler(broker),
     describeClusterHandler(broker),
   ] as Handler<never, unknown>[];
 }

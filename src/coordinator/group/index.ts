@@ -8,6 +8,17 @@
 export type { GroupLogger } from './context.js';
 export { ClassicGroup, GroupStateError } from './group.js';
 export { GroupCoordinator, type GroupCoordinatorOptions, NO_PERSISTENCE } from './group-coordinator.js';
+export {
+  type GroupLoadTarget,
+  type LoadOptions,
+  type LoadSummary,
+  loadGroupsFromOffsetsTopic,
+  OFFSETS_TOPIC,
+  type OffsetsTopicAccess,
+  type OffsetsTopicPartition,
+  OffsetsTopicStore,
+  type OffsetsTopicStoreOptions,
+} from './offsets-topic-store.js';
 export { realScheduler, type Scheduler } from './scheduler.js';
 export { storeErrorCode } from './store-errors.js';
 export { CONSUMER_PROTOCOL_TYPE, subscriptionTopics } from './subscription.js';
