@@ -12,12 +12,12 @@
  * - topic administration: create, describe, add partitions, alter and describe configs, delete, and Kafka's
  *   INVALID_REPLICATION_FACTOR for a replication factor the single broker cannot honour.
  *
- * Reading back: KafkaJS has no consumer without a consumer group, and this broker does not serve groups yet
- * (JoinGroup, SyncGroup, Heartbeat, OffsetCommit, OffsetFetch come with the next issue). So the messages KafkaJS
- * produced are read back through the broker by kcat (librdkafka's consumer, which needs no group: `kcat -C -p N
- * -o OFFSET -e -J`), and "seeking" means reading from an offset with it. Consuming with KafkaJS itself (consumer.run,
- * consumer.seek) is covered once groups exist. kcat -J prints bytes as JSON strings, so the workload is valid UTF-8
- * text (with quotes, backslashes, tabs and non-ASCII characters), and KafkaJS cannot send null header values anyway.
+ * Reading back: twice, by KafkaJS's own consumer (a consumer group, `consumer.run` with `eachMessage`, from the
+ * beginning) and by kcat (librdkafka's consumer, no group: `kcat -C -p N -o OFFSET -e -J`), which also does the
+ * "seek" reads from an offset. KafkaJS hands headers over as an object of name -> value(s), which keeps the order of
+ * values within a name but not across names, so its headers are compared per name. kcat -J prints bytes as JSON
+ * strings, so the workload is valid UTF-8 text (with quotes, backslashes, tabs and non-ASCII characters), and
+ * KafkaJS cannot send null header values anyway.
  *
  * KafkaJS logs nothing on a passing run: its log lines are buffered and printed only when a test fails.
  */
@@ -31,10 +31,12 @@ import { type BrokerProcess, startBrokerProcess } from './broker-process.js';
 import {
   assertRecords,
   byPartition,
+  expectedView,
   lookupTimestamps,
   MESSAGE_COUNT,
   offsetForTimestamp,
   PARTITIONS,
+  type RecordView,
   readWithKcat,
   type WorkloadMessage,
   withLogsOnFailure,
@@ -133,9 +135,51 @@ async function produceAll(topic: string, compression: CompressionTypes, messages
   }
 }
 
+/** A record view with headers grouped by name (values in order within a name), the shape KafkaJS can give. */
+function byHeaderName(v: RecordView): Omit<RecordView, 'headers'> & { headers: Record<string, (string | null)[]> } {
+  const headers: Record<string, (string | null)[]> = {};
+  for (const [k, value] of v.headers) (headers[k] ??= []).push(value);
+  return { ...v, headers };
+}
+
+/** Consumes `total` messages of `topic` from the beginning with a KafkaJS consumer group; views per partition. */
+async function consumeWithKafkaJs(topic: string, total: number) {
+  const consumer = kafka.consumer({ groupId: `${topic}-reader`, maxWaitTimeInMs: 100 });
+  const byPartitionSeen: ReturnType<typeof byHeaderName>[][] = Array.from({ length: PARTITIONS }, () => []);
+  const hex = (b: Buffer | null): string | null => (b === null ? null : b.toString('hex'));
+  let seen = 0;
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      consumer
+        .run({
+          eachMessage: async ({ partition, message }) => {
+            const headers: Record<string, (string | null)[]> = {};
+            for (const [k, v] of Object.entries(message.headers ?? {})) {
+              headers[k] = (Array.isArray(v) ? v : [v]).map((x) => hex(x === undefined ? null : Buffer.from(x)));
+            }
+            byPartitionSeen[partition]!.push({
+              offset: Number(message.offset),
+              timestamp: message.timestamp,
+              key: hex(message.key),
+              value: hex(message.value),
+              headers,
+            });
+            if (++seen === total) resolve();
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return byPartitionSeen;
+}
+
 describe(`KafkaJS ${KAFKAJS_VERSION} against the broker process`, { timeout: 5 * TIMEOUT_MS }, () => {
   before(async () => {
-    broker = await startBrokerProcess();
+    broker = await startBrokerProcess({ config: { 'group.initial.rebalance.delay.ms': '0' } });
     kafka = new Kafka({
       clientId: CLIENT_ID,
       brokers: [broker.bootstrap],
@@ -174,7 +218,14 @@ describe(`KafkaJS ${KAFKAJS_VERSION} against the broker process`, { timeout: 5 *
         const expected = byPartition(messages, javaPartition);
         await produceAll(topic, type, messages);
 
-        // Everything back, in order, contiguous from 0, on the partition murmur2 picks.
+        // Everything back, in order, contiguous from 0, on the partition murmur2 picks: with KafkaJS's consumer...
+        const consumed = await consumeWithKafkaJs(topic, MESSAGE_COUNT);
+        for (const [p, produced] of expected.entries()) {
+          const want = produced.map((m, i) => byHeaderName(expectedView(m, i)));
+          assert.equal(consumed[p]!.length, want.length, `${topic}/${p}: KafkaJS consumed ${consumed[p]!.length}`);
+          for (let i = 0; i < want.length; i++) assert.deepEqual(consumed[p]![i], want[i], `${topic}/${p} record ${i}`);
+        }
+        // ... and with kcat, headers in their exact order.
         for (const [p, produced] of expected.entries()) {
           assertRecords(`${topic}/${p}`, await readWithKcat(b, topic, p), produced);
         }
