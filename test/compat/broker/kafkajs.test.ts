@@ -138,7 +138,10 @@ async function produceAll(topic: string, compression: CompressionTypes, messages
 /** A record view with headers grouped by name (values in order within a name), the shape KafkaJS can give. */
 function byHeaderName(v: RecordView): Omit<RecordView, 'headers'> & { headers: Record<string, (string | null)[]> } {
   const headers: Record<string, (string | null)[]> = {};
-  for (const [k, value] of v.headers) (headers[k] ??= []).push(value);
+  for (const [k, value] of v.headers) {
+    headers[k] ??= [];
+    headers[k].push(value);
+  }
   return { ...v, headers };
 }
 

@@ -174,6 +174,72 @@ async function fetchAll(step) {
   };
 }
 
+/**
+ * Reads a whole topic with the library's group consumer: a Consumer in group `groupId` joins it (classic protocol:
+ * JoinGroup, SyncGroup with the library's roundrobin assignor, Heartbeat), and `consume()` streams from the group's
+ * committed offsets, falling back to the earliest offset (a new group has none), until partition p has given
+ * `counts[p]` messages or `timeoutMs` passes. The last message of each partition is committed (OffsetCommit), the
+ * committed offsets are read back (OffsetFetch), then the stream and the consumer are closed (LeaveGroup). Returns
+ * the records per partition as fetchAll does (without codecs: the stream does not show batches), the join events
+ * and the committed offsets.
+ */
+async function groupConsume(step) {
+  const c = new Consumer({
+    ...common,
+    groupId: step.groupId,
+    maxWaitTime: 200,
+    autocommit: false,
+    sessionTimeout: 10_000,
+    rebalanceTimeout: 20_000,
+    heartbeatInterval: 500,
+  });
+  const joins = [];
+  c.on('consumer:group:join', (p) => joins.push(plain(p)));
+  const want = step.counts;
+  const records = want.map(() => []);
+  const commits = [];
+  let stream;
+  let committed;
+  try {
+    stream = await c.consume({ topics: [step.topic], mode: 'committed', fallbackMode: 'earliest', autocommit: false });
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`groupConsume: timed out with ${records.map((r) => r.length).join('/')} messages`)),
+        step.timeoutMs,
+      );
+      stream.on('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+      stream.on('data', (m) => {
+        const rs = records[m.partition];
+        rs.push({
+          offset: m.offset.toString(),
+          timestamp: m.timestamp.toString(),
+          key: b64(m.key),
+          value: b64(m.value),
+          headers: m.headerEntries.map(([k, v]) => [k === undefined ? null : k.toString('utf8'), b64(v)]),
+        });
+        if (rs.length === want[m.partition]) commits.push(m.commit());
+        if (records.every((r, p) => r.length >= want[p])) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    await Promise.all(commits);
+    committed = await c.listCommittedOffsets({ topics: [{ topic: step.topic, partitions: want.map((_, p) => p) }] });
+  } finally {
+    await stream?.close();
+    await c.close();
+  }
+  return {
+    joins,
+    committed: plain(committed),
+    partitions: records.map((rs, partition) => ({ partition, records: rs })),
+  };
+}
+
 const ops = {
   createTopics: (s) => getAdmin().createTopics(s.options),
   deleteTopics: (s) => getAdmin().deleteTopics(s.options),
@@ -199,6 +265,7 @@ const ops = {
     getConsumer().listOffsetsWithTimestamps({ topics: s.topics, timestamp: BigInt(s.timestamp) }),
   produce,
   fetchAll,
+  groupConsume,
 };
 
 const results = [];

@@ -6,6 +6,11 @@
  * - its Consumer reads them all back without a group, through the group-less `fetch()` (Fetch v17 by topic id, with
  *   a fetch session, one request for all unfinished partitions): byte for byte, in order, offsets contiguous from 0,
  *   each batch still in the codec the producer used;
+ * - its group consumer then reads them all again: a Consumer in a new group joins it (JoinGroup, SyncGroup with the
+ *   library's roundrobin assignor, Heartbeat), `consume()` starts from the committed offsets (none yet, so the
+ *   earliest), and every message comes back the same way, byte for byte and in order per partition; the last
+ *   message of each partition is committed (OffsetCommit), OffsetFetch answers the log ends, and closing the
+ *   consumer leaves the group (LeaveGroup);
  * - ListOffsets through Admin.listOffsets (earliest -2, latest -1, max timestamp -3, and times) and
  *   Consumer.listOffsetsWithTimestamps answer the offsets and timestamps the produced messages imply;
  * - producing to an unknown topic auto-creates it;
@@ -163,7 +168,7 @@ interface Fetched {
 }
 
 const hexOf = (s: string | null): string | null => (s === null ? null : Buffer.from(s, 'base64').toString('hex'));
-const views = (p: FetchedPartition): RecordView[] =>
+const views = (p: Pick<FetchedPartition, 'records'>): RecordView[] =>
   p.records.map((r) => ({
     offset: Number(r.offset),
     timestamp: r.timestamp,
@@ -171,6 +176,18 @@ const views = (p: FetchedPartition): RecordView[] =>
     value: hexOf(r.value),
     headers: r.headers.map(([k, v]) => [k, hexOf(v)]),
   }));
+
+interface GroupRead {
+  joins: {
+    groupId: string;
+    memberId: string;
+    generationId?: number;
+    assignments?: { topic: string; partitions: number[] }[];
+  }[];
+  /** Committed offsets by topic, one per partition. */
+  committed: Record<string, string[]>;
+  partitions: Pick<FetchedPartition, 'partition' | 'records'>[];
+}
 
 interface TopicMetadata {
   id: string;
@@ -243,10 +260,13 @@ async function roundTrip(
       ],
     })),
     ...timestamps.map((ts) => ({ op: 'consumerListOffsets', topics: [topic], timestamp: ts.toString() })),
+    // Last: everything again through the group consumer (a new group per topic).
+    { op: 'groupConsume', topic, groupId: `${topic}-group`, counts: expected.map((l) => l.length), timeoutMs: 40_000 },
   ]);
   const [created, metadata, produced, fetched, fetchedFrom] = results;
   const adminOffsets = results.slice(5, 5 + special.length + timestamps.length);
-  const consumerOffsets = results.slice(5 + special.length + timestamps.length);
+  const consumerOffsets = results.slice(5 + special.length + timestamps.length, -1);
+  const groupRead = results.at(-1);
 
   const [topicInfo] = ok<{ id: string; name: string; partitions: number; replicas: number }[]>(created, 'create');
   assert.deepEqual([topicInfo!.name, topicInfo!.partitions, topicInfo!.replicas], [topic, PARTITIONS, 1]);
@@ -272,10 +292,31 @@ async function roundTrip(
     assert.ok(seekTo[p]! > 0 && seekTo[p]! < want.length);
     assertRecords(`${topic}/${p} from ${seekTo[p]}`, views(readFrom.partitions[p]!), want, seekTo[p]);
   }
+  // The group consumer: one member, assigned every partition, reads it all back the same way and commits the ends.
+  const group = ok<GroupRead>(groupRead, 'group consume');
+  assert.ok(group.joins.length >= 1, 'the consumer joined its group');
+  const lastJoin = group.joins.at(-1)!;
+  assert.equal(lastJoin.groupId, `${topic}-group`);
+  assert.deepEqual(
+    lastJoin.assignments?.map((a) => [a.topic, [...a.partitions].sort((x, y) => x - y)]),
+    [[topic, partitionIndexes]],
+    'one member gets every partition',
+  );
+  for (const [p, want] of expected.entries()) {
+    assert.equal(group.partitions[p]!.partition, p);
+    assertRecords(`${topic}/${p} (group consumer)`, views(group.partitions[p]!), want);
+  }
+  assert.deepEqual(
+    group.committed,
+    { [topic]: expected.map((l) => String(l.length)) },
+    'committed offsets after the group read',
+  );
+
   const java = messages.filter((m) => partitionOf(m.key) === javaPartition(m.key)).length;
   t.diagnostic(
     `${topic}: ${expected.map((l) => l.length).join(' + ')} messages on partitions 0, 1, 2 (${java} of ` +
-      `${MESSAGE_COUNT} where Java would put them), read back in ${read.requests} Fetch requests`,
+      `${MESSAGE_COUNT} where Java would put them), read back in ${read.requests} Fetch requests and by the ` +
+      `group consumer (generation ${lastJoin.generationId}, ${group.joins.length} join(s))`,
   );
 
   // Admin.listOffsets: earliest, latest, max timestamp, then each lookup time. -1 / -1 when no message qualifies.
@@ -329,7 +370,10 @@ describe(`@platformatic/kafka against the broker process`, {
   timeout: 10 * TIMEOUT_MS,
 }, () => {
   before(async () => {
-    if (platformatic.missing === undefined) broker = await startBrokerProcess();
+    if (platformatic.missing === undefined) {
+      // No 3 s wait for more members when a group's first consumer joins.
+      broker = await startBrokerProcess({ config: { 'group.initial.rebalance.delay.ms': '0' } });
+    }
   });
 
   after(async () => {
@@ -340,7 +384,7 @@ describe(`@platformatic/kafka against the broker process`, {
   });
 
   for (const codec of CODECS) {
-    it(`${codec}: 10,000 keyed messages produced, fetched back without a group, offsets by time`, {
+    it(`${codec}: 10,000 keyed messages produced, fetched back without and with a group, offsets by time`, {
       timeout: TIMEOUT_MS,
     }, async (t) => {
       requireTool(platformatic);
