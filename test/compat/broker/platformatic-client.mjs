@@ -240,7 +240,48 @@ async function groupConsume(step) {
   };
 }
 
+/**
+ * Long poll: a group-less Fetch waits at offset 0 of an empty partition with a max wait (120 s) far beyond this
+ * process's time limit; one second later this process produces one message. The fetch can only return in time if
+ * the broker answers the waiting Fetch when the data arrives. Returns the values fetched.
+ */
+async function longPoll(step) {
+  const c = getConsumer();
+  const metadata = await c.metadata({ topics: [step.topic], forceUpdate: true });
+  const topic = metadata.topics.get(step.topic);
+  const p = topic.partitions[0];
+  const fetching = c.fetch({
+    node: p.leader,
+    maxWaitTime: 120_000,
+    topics: [
+      {
+        topicId: topic.id,
+        partitions: [
+          {
+            partition: 0,
+            currentLeaderEpoch: p.leaderEpoch,
+            fetchOffset: 0n,
+            lastFetchedEpoch: -1,
+            partitionMaxBytes: 1 << 20,
+          },
+        ],
+      },
+    ],
+  });
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  await getProducer().send({ messages: [{ topic: step.topic, partition: 0, value: Buffer.from('wake up') }] });
+  const response = await fetching;
+  const values = [];
+  for (const t of response.responses) {
+    for (const part of t.partitions) {
+      for (const batch of part.records ?? []) for (const r of batch.records) values.push(r.value.toString('utf8'));
+    }
+  }
+  return values;
+}
+
 const ops = {
+  longPoll,
   createTopics: (s) => getAdmin().createTopics(s.options),
   deleteTopics: (s) => getAdmin().deleteTopics(s.options),
   createPartitions: (s) => getAdmin().createPartitions(s.options),

@@ -397,6 +397,19 @@ describe(`@platformatic/kafka against the broker process`, {
     await logged(t, () => roundTrip(t, 'platformatic-java-partitioner', 'lz4', 'compatibility'));
   });
 
+  it('a fetch waiting on an empty partition is answered when a message arrives', { timeout: TIMEOUT_MS }, async (t) => {
+    requireTool(platformatic);
+    await logged(t, async () => {
+      const topic = 'platformatic-long-poll';
+      const [created, polled] = await runClient([
+        { op: 'createTopics', options: { topics: [topic], partitions: 1, replicas: 1 } },
+        { op: 'longPoll', topic },
+      ]);
+      ok(created, 'createTopics');
+      assert.deepEqual(ok(polled, 'longPoll'), ['wake up']);
+    });
+  });
+
   it('producing to an unknown topic creates it', { timeout: TIMEOUT_MS }, async (t) => {
     requireTool(platformatic);
     await logged(t, async () => {
