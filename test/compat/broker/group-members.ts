@@ -9,6 +9,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PYTHON } from '../harness.js';
 import { pyScript } from './scenario.js';
+import { WAIT_MS, waitFor } from './workload.js';
+
+export { WAIT_MS, waitFor };
 
 /** What a member process prints (see py/confluent_group_member.py). */
 export type MemberEvent =
@@ -18,23 +21,6 @@ export type MemberEvent =
   | { ev: 'error'; error: string }
   | { ev: 'nocommit' }
   | { ev: 'closed' };
-
-/** How long a wait for a state may take before the test fails (a bound, not an expectation). */
-export const WAIT_MS = 40_000;
-
-/** Polls `check` until it returns true; fails with `what` (and what `state` gives) at the deadline. */
-export async function waitFor(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  state?: () => string,
-  boundMs = WAIT_MS,
-): Promise<void> {
-  const deadline = Date.now() + boundMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}${state ? `: ${state()}` : ''}`);
-    await sleep(100);
-  }
-}
 
 /** One group member: a Python process reading commands on stdin and printing MemberEvents. */
 export class MemberProcess {

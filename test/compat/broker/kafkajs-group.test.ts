@@ -16,17 +16,14 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { type Admin, type Consumer, Kafka, logLevel } from 'kafkajs';
 import { type BrokerProcess, startBrokerProcess } from './broker-process.js';
-import { withLogsOnFailure } from './workload.js';
+import { waitFor, withLogsOnFailure } from './workload.js';
 
 const require = createRequire(import.meta.url);
 const KAFKAJS_VERSION = (require('kafkajs/package.json') as { version: string }).version;
 const CLIENT_ID = 'samsa-compat-kafkajs-group';
 const TIMEOUT_MS = 60_000;
-/** How long a wait for a state may take before the test fails (a bound, not an expectation). */
-const WAIT_MS = 40_000;
 const TOPIC = 'kafkajs-group';
 const GROUP = 'kafkajs-group-consumers';
 const PARTITIONS = 6;
@@ -39,15 +36,6 @@ let admin: Admin;
 const clientLogs: string[] = [];
 
 const logged = <T>(t: TestContext, fn: () => Promise<T>): Promise<T> => withLogsOnFailure(t, broker, clientLogs, fn);
-
-/** Polls `check` until it returns true; fails with `what` (and the last state `describe` gives) at the deadline. */
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, describe?: () => string): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}${describe ? `: ${describe()}` : ''}`);
-    await sleep(100);
-  }
-}
 
 interface Member {
   name: string;

@@ -16,11 +16,9 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Admin, type Consumer, Kafka, logLevel } from 'kafkajs';
 import { type BrokerProcess, startBrokerProcess } from './broker-process.js';
-import { withLogsOnFailure } from './workload.js';
+import { waitFor, withLogsOnFailure } from './workload.js';
 
 const TIMEOUT_MS = 90_000;
-/** A bound for a failing run only. */
-const WAIT_MS = 40_000;
 const PARTITIONS = 3;
 const PER_PARTITION = 100;
 
@@ -29,14 +27,6 @@ let kafka: Kafka;
 let admin: Admin;
 const clientLogs: string[] = [];
 const logged = <T>(t: TestContext, fn: () => Promise<T>): Promise<T> => withLogsOnFailure(t, broker, clientLogs, fn);
-
-async function waitFor(what: string, check: () => boolean): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 interface Seen {
   partition: number;

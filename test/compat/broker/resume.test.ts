@@ -23,16 +23,14 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { type Admin, type Consumer, Kafka, logLevel } from 'kafkajs';
 import { type BrokerProcess, startBrokerProcess } from './broker-process.js';
+import { waitFor } from './workload.js';
 
 const require = createRequire(import.meta.url);
 const KAFKAJS_VERSION = (require('kafkajs/package.json') as { version: string }).version;
 const CLIENT_ID = 'samsa-compat-kafkajs-resume';
 const TIMEOUT_MS = 90_000;
-/** How long a wait for a state may take before the test fails (a bound, not an expectation). */
-const WAIT_MS = 40_000;
 const TOPIC = 'kafkajs-resume';
 const GROUP = 'kafkajs-resume-consumers';
 const PARTITIONS = 3;
@@ -83,15 +81,6 @@ async function startBroker(): Promise<BrokerProcess> {
   brokers.push(broker);
   assert.equal(broker.port, port, 'the broker listens on the fixed port');
   return broker;
-}
-
-/** Polls `check` until it returns true; fails with `what` (and the last state `describe` gives) at the deadline. */
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, describe?: () => string): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}${describe ? `: ${describe()}` : ''}`);
-    await sleep(100);
-  }
 }
 
 /** Message i: key and value name it, partition i % 3, so its offset is floor(i / 3) (every batch is a multiple of 3). */

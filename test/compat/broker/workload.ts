@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describeChild, runChild } from '../harness.js';
 import type { BrokerProcess } from './broker-process.js';
 
@@ -198,5 +199,22 @@ export async function withLogsOnFailure<T>(
     const brokerLines = (broker?.logs ?? []).slice(brokerFrom).filter((l) => Number(l.level) >= 40);
     for (const line of brokerLines.slice(-50)) t.diagnostic(`broker: ${JSON.stringify(line)}`);
     throw e;
+  }
+}
+
+/** How long a wait for a state may take before the test fails (a bound, not an expectation). */
+export const WAIT_MS = 40_000;
+
+/** Polls `check` until it returns true; fails with `what` (and what `state` gives) at the deadline. */
+export async function waitFor(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  state?: () => string,
+  boundMs = WAIT_MS,
+): Promise<void> {
+  const deadline = Date.now() + boundMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}${state ? `: ${state()}` : ''}`);
+    await sleep(100);
   }
 }
