@@ -1,16 +1,17 @@
 // `npm run bench`: every benchmark, printed as Markdown tables of medians over repeated runs with ratios to a
 // reference measured in the same run. Timings live here, never in tests.
 // `node dist/bench/run.js broker` (or SAMSA_BENCH=broker) runs only the broker section; `broker-profile` profiles
-// the broker under load instead (not part of the full run).
+// the broker under load instead (not part of the full run); `groups` runs only the consumer-group section.
 import { arch, cpus, platform } from 'node:os';
 import { benchBroker, profileBroker } from './broker.js';
+import { benchGroups } from './groups.js';
 import { table } from './harness.js';
 import { benchProtocol } from './protocol.js';
 import { benchRecords } from './records.js';
 import { benchStorage } from './storage.js';
 
 const only = process.argv[2] ?? process.env.SAMSA_BENCH ?? 'all';
-const known = ['all', 'broker', 'broker-profile'];
+const known = ['all', 'broker', 'broker-profile', 'groups'];
 if (!known.includes(only)) {
   console.error(`unknown section ${only}: one of ${known.join(', ')}`);
   process.exit(2);
@@ -31,6 +32,11 @@ if (only === 'all') {
 if (only === 'all' || only === 'broker') {
   const broker = await benchBroker();
   console.log(broker.blocks.join('\n\n'));
+}
+if (only === 'all' || only === 'groups') {
+  if (only === 'all') console.log('');
+  const groups = await benchGroups();
+  console.log(groups.blocks.join('\n\n'));
 }
 if (only === 'broker-profile') {
   console.log((await profileBroker()).join('\n\n'));
