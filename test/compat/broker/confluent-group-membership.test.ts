@@ -15,10 +15,19 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { type Admin, Kafka, logLevel, Partitioners } from 'kafkajs';
+import { type Admin, type Kafka, Partitioners } from 'kafkajs';
 import { PYTHON, probeTool, requireTool, skipUnless } from '../harness.js';
-import { type BrokerProcess, startBrokerProcess } from './broker-process.js';
-import { account, committedByMembers, disjointCover, MemberProcess, owners, waitFor } from './group-members.js';
+import type { BrokerProcess } from './broker-process.js';
+import {
+  account,
+  committedByMembers,
+  disjointCover,
+  MemberProcess,
+  owners,
+  startGroupTestBroker,
+  stopGroupTestBroker,
+  waitFor,
+} from './group-members.js';
 import { withLogsOnFailure } from './workload.js';
 
 const confluent = probeTool(
@@ -118,27 +127,10 @@ describe(`confluent-kafka-python ${confluent.version ?? ''} group membership cha
 }, () => {
   before(async () => {
     if (confluent.missing !== undefined) return;
-    broker = await startBrokerProcess({ config: { 'group.initial.rebalance.delay.ms': '0' } });
-    kafka = new Kafka({
-      clientId: 'samsa-compat-confluent-group-membership',
-      brokers: [broker.bootstrap],
-      logLevel: logLevel.WARN,
-      logCreator: () => (entry) => {
-        clientLogs.push(`${entry.label} [${entry.namespace}] ${entry.log.message}`);
-      },
-      retry: { retries: 2 },
-    });
-    admin = kafka.admin();
-    await admin.connect();
+    ({ broker, kafka, admin } = await startGroupTestBroker('samsa-compat-confluent-group-membership', clientLogs));
   });
 
-  after(async () => {
-    await admin?.disconnect();
-    if (broker !== undefined) {
-      assert.equal(await broker.stop(), 0, 'the broker exits cleanly on SIGTERM');
-      broker.cleanup();
-    }
-  });
+  after(() => stopGroupTestBroker(broker, admin));
 
   it('a static member restarts within the session timeout without a rebalance and gets its partitions back', {
     timeout: TEST_TIMEOUT_MS,

@@ -19,9 +19,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { type Admin, Kafka, logLevel, Partitioners } from 'kafkajs';
+import { type Admin, type Kafka, Partitioners } from 'kafkajs';
 import { PYTHON, probeTool, requireTool, skipUnless } from '../harness.js';
-import { type BrokerProcess, startBrokerProcess } from './broker-process.js';
+import type { BrokerProcess } from './broker-process.js';
 import {
   account,
   committedByMembers,
@@ -29,6 +29,8 @@ import {
   disjointCover,
   MemberProcess,
   owners,
+  startGroupTestBroker,
+  stopGroupTestBroker,
   waitFor,
 } from './group-members.js';
 import { runPython } from './scenario.js';
@@ -202,27 +204,10 @@ describe(`confluent-kafka-python ${confluent.version ?? ''} consumer groups agai
 }, () => {
   before(async () => {
     if (confluent.missing !== undefined) return;
-    broker = await startBrokerProcess({ config: { 'group.initial.rebalance.delay.ms': '0' } });
-    kafka = new Kafka({
-      clientId: 'samsa-compat-confluent-group',
-      brokers: [broker.bootstrap],
-      logLevel: logLevel.WARN,
-      logCreator: () => (entry) => {
-        clientLogs.push(`${entry.label} [${entry.namespace}] ${entry.log.message}`);
-      },
-      retry: { retries: 2 },
-    });
-    admin = kafka.admin();
-    await admin.connect();
+    ({ broker, kafka, admin } = await startGroupTestBroker('samsa-compat-confluent-group', clientLogs));
   });
 
-  after(async () => {
-    await admin?.disconnect();
-    if (broker !== undefined) {
-      assert.equal(await broker.stop(), 0, 'the broker exits cleanly on SIGTERM');
-      broker.cleanup();
-    }
-  });
+  after(() => stopGroupTestBroker(broker, admin));
 
   for (const strategy of ['range', 'cooperative-sticky']) {
     it(

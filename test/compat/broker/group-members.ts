@@ -7,7 +7,9 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { PYTHON } from '../harness.js';
+import { type BrokerProcess, startBrokerProcess } from './broker-process.js';
 import { pyScript } from './scenario.js';
 import { WAIT_MS, waitFor } from './workload.js';
 
@@ -257,4 +259,37 @@ export function account(members: readonly MemberProcess[], ends: ReadonlyMap<num
     killedCommits,
     refusedCommits,
   };
+}
+
+/**
+ * The broker process of a group test and a KafkaJS admin on it (topics, DescribeGroups, OffsetFetch, log ends):
+ * one broker per test file, with group.initial.rebalance.delay.ms=0 so that groups form at once. KafkaJS's log
+ * lines go to `clientLogs` (printed only when a test fails).
+ */
+export async function startGroupTestBroker(
+  clientId: string,
+  clientLogs: string[],
+): Promise<{ broker: BrokerProcess; kafka: Kafka; admin: Admin }> {
+  const broker = await startBrokerProcess({ config: { 'group.initial.rebalance.delay.ms': '0' } });
+  const kafka = new Kafka({
+    clientId,
+    brokers: [broker.bootstrap],
+    logLevel: logLevel.WARN,
+    logCreator: () => (entry) => {
+      clientLogs.push(`${entry.label} [${entry.namespace}] ${entry.log.message}`);
+    },
+    retry: { retries: 2 },
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  return { broker, kafka, admin };
+}
+
+/** Disconnects the admin and stops the broker, which must exit cleanly on SIGTERM. */
+export async function stopGroupTestBroker(broker: BrokerProcess | undefined, admin: Admin | undefined): Promise<void> {
+  await admin?.disconnect();
+  if (broker !== undefined) {
+    assert.equal(await broker.stop(), 0, 'the broker exits cleanly on SIGTERM');
+    broker.cleanup();
+  }
 }

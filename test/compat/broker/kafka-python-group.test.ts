@@ -12,10 +12,19 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type Admin, Kafka, logLevel, Partitioners } from 'kafkajs';
+import { type Admin, type Kafka, Partitioners } from 'kafkajs';
 import { PYTHON, probeTool, requireTool, skipUnless } from '../harness.js';
-import { type BrokerProcess, startBrokerProcess } from './broker-process.js';
-import { account, committedByMembers, disjointCover, MemberProcess, owners, waitFor } from './group-members.js';
+import type { BrokerProcess } from './broker-process.js';
+import {
+  account,
+  committedByMembers,
+  disjointCover,
+  MemberProcess,
+  owners,
+  startGroupTestBroker,
+  stopGroupTestBroker,
+  waitFor,
+} from './group-members.js';
 import { withLogsOnFailure } from './workload.js';
 
 const kafkaPython = probeTool('kafka-python', PYTHON, ['-c', 'import kafka; print(kafka.__version__)'], (out) => ({
@@ -66,27 +75,10 @@ describe(`kafka-python ${kafkaPython.version ?? ''} consumer group against the b
 }, () => {
   before(async () => {
     if (kafkaPython.missing !== undefined) return;
-    broker = await startBrokerProcess({ config: { 'group.initial.rebalance.delay.ms': '0' } });
-    kafka = new Kafka({
-      clientId: 'samsa-compat-kafka-python-group',
-      brokers: [broker.bootstrap],
-      logLevel: logLevel.WARN,
-      logCreator: () => (entry) => {
-        clientLogs.push(`${entry.label} [${entry.namespace}] ${entry.log.message}`);
-      },
-      retry: { retries: 2 },
-    });
-    admin = kafka.admin();
-    await admin.connect();
+    ({ broker, kafka, admin } = await startGroupTestBroker('samsa-compat-kafka-python-group', clientLogs));
   });
 
-  after(async () => {
-    await admin?.disconnect();
-    if (broker !== undefined) {
-      assert.equal(await broker.stop(), 0, 'the broker exits cleanly on SIGTERM');
-      broker.cleanup();
-    }
-  });
+  after(() => stopGroupTestBroker(broker, admin));
 
   it('two members split six partitions, consume everything once and commit; one leaves, the other takes over', {
     timeout: TEST_TIMEOUT_MS,

@@ -16,10 +16,10 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { type Admin, AssignerProtocol, Kafka, logLevel, Partitioners } from 'kafkajs';
+import { type Admin, AssignerProtocol, type Kafka, Partitioners } from 'kafkajs';
 import { describeChild, probeTool, requireTool, runChild, skipUnless } from '../harness.js';
-import { type BrokerProcess, startBrokerProcess } from './broker-process.js';
-import { waitFor } from './group-members.js';
+import type { BrokerProcess } from './broker-process.js';
+import { startGroupTestBroker, stopGroupTestBroker, waitFor } from './group-members.js';
 import { withLogsOnFailure } from './workload.js';
 
 const kcat = probeTool('kcat', 'kcat', ['-V'], (out) => {
@@ -129,27 +129,10 @@ describe(`kcat ${kcat.version ?? ''} balanced consumer (-G) against the broker p
 }, () => {
   before(async () => {
     if (kcat.missing !== undefined) return;
-    broker = await startBrokerProcess({ config: { 'group.initial.rebalance.delay.ms': '0' } });
-    kafka = new Kafka({
-      clientId: 'samsa-compat-kcat-group',
-      brokers: [broker.bootstrap],
-      logLevel: logLevel.WARN,
-      logCreator: () => (entry) => {
-        clientLogs.push(`${entry.label} [${entry.namespace}] ${entry.log.message}`);
-      },
-      retry: { retries: 2 },
-    });
-    admin = kafka.admin();
-    await admin.connect();
+    ({ broker, kafka, admin } = await startGroupTestBroker('samsa-compat-kcat-group', clientLogs));
   });
 
-  after(async () => {
-    await admin?.disconnect();
-    if (broker !== undefined) {
-      assert.equal(await broker.stop(), 0, 'the broker exits cleanly on SIGTERM');
-      broker.cleanup();
-    }
-  });
+  after(() => stopGroupTestBroker(broker, admin));
 
   it('two kcat -G members split six partitions, consume everything once and commit; -e resumes at the commits', {
     timeout: TEST_TIMEOUT_MS,
