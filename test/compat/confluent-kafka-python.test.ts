@@ -8,8 +8,6 @@ import {
   CODECS,
   type Codec,
   libraryMessages,
-  PYTHON,
-  probeTool,
   requireTool,
   runPythonProducer,
   skipUnless,
@@ -17,17 +15,9 @@ import {
   versionsUsed,
 } from './harness.js';
 import { assertRecordSets } from './records-check.js';
+import { confluentTool } from './tools.js';
 
-const confluent = probeTool(
-  'confluent-kafka-python',
-  PYTHON,
-  ['-c', 'import confluent_kafka as c; print(c.version()[0], c.libversion()[0])'],
-  (out) => {
-    const [version, librdkafka] = out.trim().split(' ');
-    if (!version || !librdkafka) throw new Error(`unexpected output: ${out}`);
-    return { version, details: { librdkafka } };
-  },
-);
+const confluent = confluentTool();
 
 /** Produces the messages given as JSON on stdin, flushes, and prints what happened as JSON. */
 const SCRIPT = `

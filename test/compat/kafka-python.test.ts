@@ -8,8 +8,6 @@ import {
   CODECS,
   type Codec,
   libraryMessages,
-  PYTHON,
-  probeTool,
   requireTool,
   runPythonProducer,
   skipUnless,
@@ -17,35 +15,9 @@ import {
   versionsUsed,
 } from './harness.js';
 import { assertRecordSets } from './records-check.js';
+import { kafkaPythonCodecSkip, kafkaPythonTool } from './tools.js';
 
-const kafkaPython = probeTool(
-  'kafka-python',
-  PYTHON,
-  [
-    '-c',
-    'import kafka, kafka.codec as c; print(kafka.__version__, *(int(f()) for f in (c.has_snappy, c.has_lz4, c.has_zstd)))',
-  ],
-  (out) => {
-    const [version, snappy, lz4, zstd] = out.trim().split(' ');
-    if (!version || zstd === undefined) throw new Error(`unexpected output: ${out}`);
-    return { version, details: { snappy: snappy!, lz4: lz4!, zstd: zstd } };
-  },
-);
-
-/** The Python library each optional codec needs (Debian package names). */
-const CODEC_LIBRARY: Partial<Record<Codec, string>> = {
-  snappy: 'python3-snappy',
-  lz4: 'python3-lz4',
-  zstd: 'python3-zstandard',
-};
-
-function codecSkip(codec: Codec): string | false {
-  const lib = CODEC_LIBRARY[codec];
-  if (lib === undefined || kafkaPython.missing !== undefined || kafkaPython.details[codec] === '1') return false;
-  // CI installs the codec libraries (.ci/run), so there a missing one fails the test instead of skipping it.
-  if (process.env.CI) return false;
-  return `kafka-python needs ${lib} for ${codec}; it is not installed here (.ci/run installs it)`;
-}
+const kafkaPython = kafkaPythonTool();
 
 /** Produces the messages given as JSON on stdin, flushes, waits for every future and prints a JSON report. */
 const SCRIPT = `
@@ -98,7 +70,7 @@ describe('kafka-python producing to the capture server', { skip: skipUnless(kafk
   for (const codec of CODECS) {
     it(`${codec}: ApiVersions, Metadata and Produce decode as sent and re-encode byte for byte`, {
       timeout: TEST_TIMEOUT_MS,
-      skip: codecSkip(codec),
+      skip: kafkaPythonCodecSkip(codec),
     }, async (t) => {
       requireTool(kafkaPython);
       await withCaptureServer(async (server) => {

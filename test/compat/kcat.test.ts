@@ -13,7 +13,6 @@ import {
   CODECS,
   type Codec,
   describeChild,
-  probeTool,
   requireTool,
   runChild,
   skipUnless,
@@ -22,12 +21,9 @@ import {
   versionsUsed,
 } from './harness.js';
 import { assertRecordSets } from './records-check.js';
+import { kcatTool } from './tools.js';
 
-const kcat = probeTool('kcat', 'kcat', ['-V'], (out) => {
-  const m = /Version (\S+) .*librdkafka (\S+) /.exec(out);
-  if (m === null) throw new Error(`unexpected kcat -V output: ${out}`);
-  return { version: m[1]!, details: { librdkafka: m[2]! } };
-});
+const kcat = kcatTool();
 
 const CLIENT_ID = 'samsa-compat-kcat';
 const filler = ' kcat line for the samsa capture server;'.repeat(8);

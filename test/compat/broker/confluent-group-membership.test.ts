@@ -16,7 +16,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { type Admin, type Kafka, Partitioners } from 'kafkajs';
-import { PYTHON, probeTool, requireTool, skipUnless } from '../harness.js';
+import { requireTool, skipUnless } from '../harness.js';
+import { confluentTool } from '../tools.js';
 import type { BrokerProcess } from './broker-process.js';
 import {
   account,
@@ -30,16 +31,7 @@ import {
 } from './group-members.js';
 import { withLogsOnFailure } from './workload.js';
 
-const confluent = probeTool(
-  'confluent-kafka-python',
-  PYTHON,
-  ['-c', 'import confluent_kafka as c; print(c.version()[0], c.libversion()[0])'],
-  (out) => {
-    const [version, librdkafka] = out.trim().split(' ');
-    if (!version || !librdkafka) throw new Error(`unexpected output: ${out}`);
-    return { version, details: { librdkafka } };
-  },
-);
+const confluent = confluentTool();
 
 const TEST_TIMEOUT_MS = 60_000;
 

@@ -20,7 +20,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { type Admin, type Kafka, Partitioners } from 'kafkajs';
-import { PYTHON, probeTool, requireTool, skipUnless } from '../harness.js';
+import { requireTool, skipUnless } from '../harness.js';
+import { confluentTool } from '../tools.js';
 import type { BrokerProcess } from './broker-process.js';
 import {
   account,
@@ -36,16 +37,7 @@ import {
 import { runPython } from './scenario.js';
 import { withLogsOnFailure } from './workload.js';
 
-const confluent = probeTool(
-  'confluent-kafka-python',
-  PYTHON,
-  ['-c', 'import confluent_kafka as c; print(c.version()[0], c.libversion()[0])'],
-  (out) => {
-    const [version, librdkafka] = out.trim().split(' ');
-    if (!version || !librdkafka) throw new Error(`unexpected output: ${out}`);
-    return { version, details: { librdkafka } };
-  },
-);
+const confluent = confluentTool();
 
 const PARTITIONS = 6;
 const BATCH = 600;

@@ -9,7 +9,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CODECS, PYTHON, probeTool, requireTool, skipUnless } from '../harness.js';
+import { CODECS, requireTool, skipUnless } from '../harness.js';
+import { confluentTool } from '../tools.js';
 import type { BrokerProcess } from './broker-process.js';
 import {
   checkPythonLongPoll,
@@ -22,16 +23,7 @@ import {
   TEST_TIMEOUT_MS,
 } from './scenario.js';
 
-const confluent = probeTool(
-  'confluent-kafka-python',
-  PYTHON,
-  ['-c', 'import confluent_kafka as c; print(c.version()[0], c.libversion()[0])'],
-  (out) => {
-    const [version, librdkafka] = out.trim().split(' ');
-    if (!version || !librdkafka) throw new Error(`unexpected output: ${out}`);
-    return { version, details: { librdkafka } };
-  },
-);
+const confluent = confluentTool();
 
 /** The KafkaError name and string of a failed admin operation, null on success. */
 type Outcome = [string, string] | null;

@@ -9,7 +9,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CODECS, type Codec, PYTHON, probeTool, requireTool, skipUnless } from '../harness.js';
+import { CODECS, requireTool, skipUnless } from '../harness.js';
+import { kafkaPythonCodecSkip, kafkaPythonTool } from '../tools.js';
 import type { BrokerProcess } from './broker-process.js';
 import {
   checkPythonLongPoll,
@@ -22,34 +23,7 @@ import {
   TEST_TIMEOUT_MS,
 } from './scenario.js';
 
-const kafkaPython = probeTool(
-  'kafka-python',
-  PYTHON,
-  [
-    '-c',
-    'import kafka, kafka.codec as c; print(kafka.__version__, *(int(f()) for f in (c.has_snappy, c.has_lz4, c.has_zstd)))',
-  ],
-  (out) => {
-    const [version, snappy, lz4, zstd] = out.trim().split(' ');
-    if (!version || zstd === undefined) throw new Error(`unexpected output: ${out}`);
-    return { version, details: { snappy: snappy!, lz4: lz4!, zstd: zstd } };
-  },
-);
-
-/** The Python library each optional codec needs (Debian package names). */
-const CODEC_LIBRARY: Partial<Record<Codec, string>> = {
-  snappy: 'python3-snappy',
-  lz4: 'python3-lz4',
-  zstd: 'python3-zstandard',
-};
-
-function codecSkip(codec: Codec): string | false {
-  const lib = CODEC_LIBRARY[codec];
-  if (lib === undefined || kafkaPython.missing !== undefined || kafkaPython.details[codec] === '1') return false;
-  // CI installs the codec libraries (.ci/run), so there a missing one fails the test instead of skipping it.
-  if (process.env.CI) return false;
-  return `kafka-python needs ${lib} for ${codec}; it is not installed here (.ci/run installs it)`;
-}
+const kafkaPython = kafkaPythonTool();
 
 /** Per topic in a response: [error code, error message], or the error raised as [class name, text]. */
 type Outcome = [number, string | null][] | [string, string];
@@ -88,7 +62,7 @@ describe('kafka-python against the broker', { skip: skipUnless(kafkaPython) }, (
   for (const codec of CODECS) {
     it(`${codec}: 10,000 keyed messages round-trip on murmur2 partitions; offset and timestamp seeks`, {
       timeout: TEST_TIMEOUT_MS,
-      skip: codecSkip(codec),
+      skip: kafkaPythonCodecSkip(codec),
     }, async (t) => {
       requireTool(kafkaPython);
       t.diagnostic(`kafka-python ${kafkaPython.version}`);

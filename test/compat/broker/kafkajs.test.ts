@@ -26,7 +26,8 @@ import { createRequire } from 'node:module';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { type Admin, CompressionTypes, type IHeaders, Kafka, logLevel, type Message } from 'kafkajs';
 import { partitionForKey } from '../../../src/protocol/hash.js';
-import { probeTool, requireTool, skipUnless } from '../harness.js';
+import { requireTool, skipUnless } from '../harness.js';
+import { kcatTool } from '../tools.js';
 import { type BrokerProcess, startBrokerProcess } from './broker-process.js';
 import {
   assertRecords,
@@ -52,11 +53,7 @@ const TIMEOUT_MS = 60_000;
 /** Messages per producer.send(): 1,000 messages make batches well under the broker's max.message.bytes. */
 const SEND_CHUNK = 1000;
 
-const kcat = probeTool('kcat', 'kcat', ['-V'], (out) => {
-  const m = /Version (\S+) /.exec(out);
-  if (m === null) throw new Error(`unexpected kcat -V output: ${out}`);
-  return { version: m[1]! };
-});
+const kcat = kcatTool();
 
 /** The codecs stock KafkaJS implements. */
 const CODECS: [string, CompressionTypes][] = [

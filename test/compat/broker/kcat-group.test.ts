@@ -17,16 +17,13 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { type Admin, AssignerProtocol, type Kafka, Partitioners } from 'kafkajs';
-import { describeChild, probeTool, requireTool, runChild, skipUnless } from '../harness.js';
+import { describeChild, requireTool, runChild, skipUnless } from '../harness.js';
+import { kcatTool } from '../tools.js';
 import type { BrokerProcess } from './broker-process.js';
 import { startGroupTestBroker, stopGroupTestBroker, waitFor } from './group-members.js';
 import { withLogsOnFailure } from './workload.js';
 
-const kcat = probeTool('kcat', 'kcat', ['-V'], (out) => {
-  const m = /Version (\S+) .*librdkafka (\S+) /.exec(out);
-  if (m === null) throw new Error(`unexpected kcat -V output: ${out}`);
-  return { version: m[1]!, details: { librdkafka: m[2]! } };
-});
+const kcat = kcatTool();
 
 const TOPIC = 'kcat-group';
 const GROUP = 'kcat-group';

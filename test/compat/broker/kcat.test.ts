@@ -11,7 +11,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CODECS, type Codec, describeChild, probeTool, requireTool, runChild, skipUnless } from '../harness.js';
+import { CODECS, type Codec, describeChild, requireTool, runChild, skipUnless } from '../harness.js';
+import { kcatTool } from '../tools.js';
 import type { BrokerProcess } from './broker-process.js';
 import {
   assertAllConsumed,
@@ -32,11 +33,7 @@ import {
   TEST_TIMEOUT_MS,
 } from './scenario.js';
 
-const kcat = probeTool('kcat', 'kcat', ['-V'], (out) => {
-  const m = /Version (\S+) .*librdkafka (\S+) /.exec(out);
-  if (m === null) throw new Error(`unexpected kcat -V output: ${out}`);
-  return { version: m[1]!, details: { librdkafka: m[2]! } };
-});
+const kcat = kcatTool();
 
 const text = (s: string): Buffer => Buffer.from(s, 'utf8');
 const lorem = 'lorem ipsum dolor sit amet, consectetur adipiscing elit; ';
