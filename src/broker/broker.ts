@@ -39,6 +39,7 @@ import { Purgatory } from './purgatory.js';
 import type { Partition } from './replica/partition.js';
 import { ReplicaManager } from './replica/replica-manager.js';
 import { type RunningServer, startServer } from './server.js';
+import { topicCatalog } from './topic-catalog.js';
 
 export interface BoundListener {
   name: string;
@@ -104,7 +105,12 @@ export class Broker implements BrokerContext {
         groupMaxSize: config.groupMaxSize,
         offsetMetadataMaxBytes: config.offsetMetadataMaxBytes,
         offsetsRetentionMs: config.offsetsRetentionMs,
+        consumerGroupSessionTimeoutMs: config.consumerGroupSessionTimeoutMs,
+        consumerGroupHeartbeatIntervalMs: config.consumerGroupHeartbeatIntervalMs,
+        consumerGroupMaxSize: config.consumerGroupMaxSize,
+        consumerGroupAssignors: config.consumerGroupAssignors,
       },
+      topics: topicCatalog(metadata),
       logger: {
         info: (m) => logger.info(m),
         warn: (m) => logger.warn(m),

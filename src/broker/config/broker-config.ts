@@ -64,6 +64,10 @@ export interface BrokerConfig {
   groupMinSessionTimeoutMs: number;
   groupMaxSessionTimeoutMs: number;
   groupMaxSize: number;
+  consumerGroupSessionTimeoutMs: number;
+  consumerGroupHeartbeatIntervalMs: number;
+  consumerGroupMaxSize: number;
+  consumerGroupAssignors: readonly string[];
   /** Broker-side cap on a fetch response. */
   fetchMaxBytes: number;
   maxIncrementalFetchSessionCacheSlots: number;
@@ -182,11 +186,51 @@ export function loadBrokerConfig(options: LoadOptions = {}): BrokerConfig {
     groupMinSessionTimeoutMs: num('group.min.session.timeout.ms'),
     groupMaxSessionTimeoutMs: num('group.max.session.timeout.ms'),
     groupMaxSize: num('group.max.size'),
+    ...consumerGroupSettings(num, list),
     fetchMaxBytes: num('fetch.max.bytes'),
     maxIncrementalFetchSessionCacheSlots: num('max.incremental.fetch.session.cache.slots'),
     logDefaults: buildSettings((def) => brokerValue(def, entries)),
     entries,
     unknownKeys,
+  };
+}
+
+/** The KIP-848 group settings, checked against their bounds the way Kafka checks them at startup. */
+function consumerGroupSettings(num: (key: string) => number, list: (key: string) => readonly string[] | null) {
+  const within = (key: string, min: string, max: string): number => {
+    const value = num(key);
+    if (value < num(min)) throw new ConfigError(`${key}: must be at least ${min} (${num(min)}), got ${value}`);
+    if (value > num(max)) throw new ConfigError(`${key}: must be at most ${max} (${num(max)}), got ${value}`);
+    return value;
+  };
+  const session = within(
+    'group.consumer.session.timeout.ms',
+    'group.consumer.min.session.timeout.ms',
+    'group.consumer.max.session.timeout.ms',
+  );
+  const heartbeat = within(
+    'group.consumer.heartbeat.interval.ms',
+    'group.consumer.min.heartbeat.interval.ms',
+    'group.consumer.max.heartbeat.interval.ms',
+  );
+  if (heartbeat >= session) {
+    throw new ConfigError(
+      `group.consumer.heartbeat.interval.ms: must be less than group.consumer.session.timeout.ms (${session}), got ${heartbeat}`,
+    );
+  }
+  const assignors = list('group.consumer.assignors') ?? [];
+  const known = ['uniform', 'range'];
+  const unknown = assignors.filter((a) => !known.includes(a));
+  if (assignors.length === 0 || unknown.length > 0) {
+    throw new ConfigError(
+      `group.consumer.assignors: expected a list of ${known.join(', ')}, got '${assignors.join(',')}'`,
+    );
+  }
+  return {
+    consumerGroupSessionTimeoutMs: session,
+    consumerGroupHeartbeatIntervalMs: heartbeat,
+    consumerGroupMaxSize: num('group.consumer.max.size'),
+    consumerGroupAssignors: assignors,
   };
 }
 

@@ -9,8 +9,9 @@
  *   `__consumer_offsets` before answering.
  * v2-4 carry retentionTimeMs: -1 means the broker's offsets.retention.minutes, anything else sets the offset's
  * expiry to now + retention, as Kafka does. v6+ carry the committed leader epoch (KIP-320; -1 before). v9 is the
- * first version a KIP-848 consumer may send; for these classic groups its generationIdOrMemberEpoch is the
- * generation, checked as in v8.
+ * first version a KIP-848 consumer may send: for a consumer group generationIdOrMemberEpoch is the member epoch
+ * (FENCED_MEMBER_EPOCH above the member's, STALE_MEMBER_EPOCH below; members committing with v8 or older get
+ * UNSUPPORTED_VERSION); for a classic group it is the generation, checked as in v8.
  */
 
 import type { OffsetCommitEntry } from '../../coordinator/group/index.js';
@@ -65,6 +66,7 @@ export default function offsetCommitHandler(broker: BrokerContext): Handler<Offs
               generationId: request.generationIdOrMemberEpoch,
               memberId: request.memberId,
               groupInstanceId: v >= 7 ? request.groupInstanceId : null,
+              apiVersion: v,
               offsets: entries,
             });
       // The coordinator answers one result per entry, in order.

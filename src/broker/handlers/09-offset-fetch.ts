@@ -8,7 +8,9 @@
  *   partition, as Kafka does;
  * - v7+ requireStable (KIP-447): a partition with a commit still being written answers UNSTABLE_OFFSET_COMMIT;
  * - v8+ (KIP-709) ask for several groups at once, each answered in `groups` with its own error.
- * v9's memberId/memberEpoch belong to KIP-848 consumer groups; for these classic groups they are not checked.
+ * v9's memberId/memberEpoch belong to KIP-848 consumer groups: a member must fetch at its current epoch
+ * (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH as the group's error); requests without a member (admin tools) and
+ * requests to classic groups are not checked.
  */
 
 import type { FetchedOffset, TopicPartition } from '../../coordinator/group/index.js';
@@ -64,7 +66,11 @@ export default function offsetFetchHandler(broker: BrokerContext): Handler<Offse
       const requireStable = v >= 7 && request.requireStable;
       if (v >= 8) {
         const results = await broker.groups.fetchOffsetsForGroups(
-          request.groups.map((g) => ({ groupId: g.groupId, partitions: partitionsOf(g.topics) })),
+          request.groups.map((g) => ({
+            groupId: g.groupId,
+            partitions: partitionsOf(g.topics),
+            member: v >= 9 ? { memberId: g.memberId, memberEpoch: g.memberEpoch } : null,
+          })),
           requireStable,
         );
         return {

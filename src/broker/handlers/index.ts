@@ -29,6 +29,8 @@ import deleteGroupsHandler from './42-delete-groups.js';
 import incrementalAlterConfigsHandler from './44-incremental-alter-configs.js';
 import offsetDeleteHandler from './47-offset-delete.js';
 import describeClusterHandler from './60-describe-cluster.js';
+import consumerGroupHeartbeatHandler from './68-consumer-group-heartbeat.js';
+import consumerGroupDescribeHandler from './69-consumer-group-describe.js';
 import type { Handler } from './registry.js';
 
 export function allHandlers(broker: BrokerContext): Handler<never, unknown>[] {
@@ -59,5 +61,7 @@ export function allHandlers(broker: BrokerContext): Handler<never, unknown>[] {
     incrementalAlterConfigsHandler(broker),
     offsetDeleteHandler(broker),
     describeClusterHandler(broker),
+    consumerGroupHeartbeatHandler(broker),
+    consumerGroupDescribeHandler(broker),
   ] as Handler<never, unknown>[];
 }

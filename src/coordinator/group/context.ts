@@ -7,6 +7,7 @@
  * its group is gone.
  */
 
+import type { ConsumerGroup } from './consumer/consumer-group.js';
 import type { ClassicGroup } from './group.js';
 import type { Scheduler, TimerTable } from './scheduler.js';
 import type { GroupCoordinatorConfig, GroupPersistence } from './types.js';
@@ -20,12 +21,15 @@ export interface GroupLogger {
 
 export const SILENT_LOGGER: GroupLogger = { info() {}, warn() {}, error() {} };
 
+export type AnyGroup = ClassicGroup | ConsumerGroup;
+
 export interface CoordinatorContext {
   readonly config: Readonly<GroupCoordinatorConfig>;
   readonly scheduler: Scheduler;
   readonly timers: TimerTable;
   readonly persistence: GroupPersistence;
-  readonly groups: Map<string, ClassicGroup>;
+  /** Classic groups (JoinGroup/SyncGroup) and KIP-848 consumer groups share one namespace. */
+  readonly groups: Map<string, AnyGroup>;
   readonly log: GroupLogger;
   /** A fresh UUID string for member ids. */
   randomId(): string;

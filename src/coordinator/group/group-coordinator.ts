@@ -17,10 +17,23 @@
  */
 
 import { randomUUID } from 'node:crypto';
+import { Writer } from '../../protocol/codec/writer.js';
 import { ErrorCode } from '../../protocol/errors.js';
+import { writeConsumerProtocolAssignment } from '../../protocol/generated/data/consumer-protocol-assignment.js';
+import { writeConsumerProtocolSubscription } from '../../protocol/generated/data/consumer-protocol-subscription.js';
 import type { GroupMetadataValue } from '../../protocol/generated/data/group-metadata-value.js';
-import { type CoordinatorContext, type GroupLogger, SILENT_LOGGER } from './context.js';
-import type { ClassicGroup } from './group.js';
+import type { Assignment } from './consumer/assignment.js';
+import { ConsumerGroup } from './consumer/consumer-group.js';
+import { ConsumerMembership } from './consumer/consumer-membership.js';
+import {
+  type ConsumerGroupDescribed,
+  type ConsumerGroupHeartbeatRequest,
+  type ConsumerGroupHeartbeatResult,
+  EMPTY_CATALOG,
+  type TopicCatalog,
+} from './consumer/types.js';
+import { type AnyGroup, type CoordinatorContext, type GroupLogger, SILENT_LOGGER } from './context.js';
+import { ClassicGroup } from './group.js';
 import { restoreGroup } from './load.js';
 import { joinError, Membership, syncError } from './membership.js';
 import { OffsetManager } from './offset-manager.js';
@@ -66,7 +79,17 @@ export interface GroupCoordinatorOptions {
   isCoordinatorFor?: (groupId: string) => boolean;
   /** UUIDs for member ids; default crypto.randomUUID. */
   randomId?: () => string;
+  /** The cluster's topics, for KIP-848 subscriptions (names, regexes) and assignments (topic ids). */
+  topics?: TopicCatalog;
 }
+
+/** Who asks in an OffsetFetch v9+ (KIP-848 members are checked against their group). */
+export interface FetchingMember {
+  memberId: string | null;
+  memberEpoch: number;
+}
+
+type DescribedTopicList = ConsumerGroupDescribed['members'][number]['assignment'];
 
 /** Which requests accept the empty group id (Kafka keeps it for offsets and admin APIs). */
 type GroupIdRule = 'non-empty' | 'any';
@@ -74,6 +97,7 @@ type GroupIdRule = 'non-empty' | 'any';
 export class GroupCoordinator {
   private readonly ctx: CoordinatorContext;
   private readonly membership: Membership;
+  private readonly consumerMembership: ConsumerMembership;
   private readonly offsetManager: OffsetManager;
   private readonly isCoordinatorFor: (groupId: string) => boolean;
   private active = true;
@@ -91,6 +115,8 @@ export class GroupCoordinator {
       randomId: options.randomId ?? randomUUID,
     };
     this.membership = new Membership(this.ctx);
+    const topics = options.topics ?? EMPTY_CATALOG;
+    this.consumerMembership = new ConsumerMembership(this.ctx, () => topics);
     this.offsetManager = new OffsetManager(this.ctx, this.membership);
     this.isCoordinatorFor = options.isCoordinatorFor ?? (() => true);
   }
@@ -141,6 +167,50 @@ export class GroupCoordinator {
     return Promise.resolve(this.membership.leaveGroup(req));
   }
 
+  // ---- KIP-848 consumer groups ----------------------------------------------------------------------------------
+
+  /** ConsumerGroupHeartbeat: join, heartbeat, reconcile, leave (see `consumer/consumer-membership.ts`). */
+  consumerGroupHeartbeat(req: ConsumerGroupHeartbeatRequest): Promise<ConsumerGroupHeartbeatResult> {
+    const status = req.groupId === '' ? ErrorCode.NONE : this.statusError(req.groupId, 'any');
+    if (status !== ErrorCode.NONE) {
+      return Promise.resolve({
+        errorCode: status,
+        errorMessage: null,
+        memberId: null,
+        memberEpoch: -1,
+        heartbeatIntervalMs: 0,
+        assignment: null,
+      });
+    }
+    return Promise.resolve(this.consumerMembership.heartbeat(req));
+  }
+
+  /** ConsumerGroupDescribe: GROUP_ID_NOT_FOUND for groups that do not exist or are classic groups. */
+  consumerGroupDescribe(groupIds: readonly string[]): Promise<ConsumerGroupDescribed[]> {
+    return Promise.resolve(
+      groupIds.map((groupId) => {
+        const failed = (errorCode: number, errorMessage: string | null): ConsumerGroupDescribed => ({
+          groupId,
+          errorCode,
+          errorMessage,
+          groupState: '',
+          groupEpoch: 0,
+          assignmentEpoch: 0,
+          assignorName: '',
+          members: [],
+        });
+        const status = this.statusError(groupId, 'non-empty');
+        if (status !== ErrorCode.NONE) return failed(status, null);
+        const g = this.ctx.groups.get(groupId);
+        if (g === undefined || g.is('Dead')) return failed(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${groupId} not found.`);
+        if (!(g instanceof ConsumerGroup)) {
+          return failed(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${groupId} is not a consumer group.`);
+        }
+        return this.consumerMembership.describe(g);
+      }),
+    );
+  }
+
   // ---- offsets --------------------------------------------------------------------------------------------------
 
   /** The error an OffsetCommit with this identity would get (NONE when it would be stored). */
@@ -180,8 +250,12 @@ export class GroupCoordinator {
     groupId: string,
     partitions: readonly TopicPartition[] | null,
     requireStable = false,
+    member: FetchingMember | null = null,
   ): Promise<OffsetFetchResult> {
-    const status = this.statusError(groupId, 'any');
+    let status = this.statusError(groupId, 'any');
+    if (status === ErrorCode.NONE && member !== null) {
+      status = this.offsetManager.validateFetch(groupId, member.memberId, member.memberEpoch);
+    }
     if (status !== ErrorCode.NONE) return Promise.resolve({ errorCode: status, offsets: [] });
     return Promise.resolve({
       errorCode: ErrorCode.NONE,
@@ -191,12 +265,18 @@ export class GroupCoordinator {
 
   /** OffsetFetch v8+: several groups in one request, each with its own error. */
   async fetchOffsetsForGroups(
-    groups: readonly { groupId: string; partitions: readonly TopicPartition[] | null }[],
+    groups: readonly {
+      groupId: string;
+      partitions: readonly TopicPartition[] | null;
+      member?: FetchingMember | null;
+    }[],
     requireStable = false,
   ): Promise<(OffsetFetchResult & { groupId: string })[]> {
     const out: (OffsetFetchResult & { groupId: string })[] = [];
-    for (const g of groups)
-      out.push({ groupId: g.groupId, ...(await this.fetchOffsets(g.groupId, g.partitions, requireStable)) });
+    for (const g of groups) {
+      const result = await this.fetchOffsets(g.groupId, g.partitions, requireStable, g.member ?? null);
+      out.push({ groupId: g.groupId, ...result });
+    }
     return out;
   }
 
@@ -222,18 +302,13 @@ export class GroupCoordinator {
     if (!this.active) return Promise.resolve({ errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, groups: [] });
     const states = new Set((req.statesFilter ?? []).map((s) => s.toLowerCase()));
     const types = new Set((req.typesFilter ?? []).map((s) => s.toLowerCase()));
-    const groups = [];
-    if (types.size === 0 || types.has('classic')) {
-      for (const g of this.ctx.groups.values()) {
-        if (g.is('Dead') || !this.isCoordinatorFor(g.groupId)) continue;
-        if (states.size > 0 && !states.has(g.state.toLowerCase())) continue;
-        groups.push({
-          groupId: g.groupId,
-          protocolType: g.protocolType ?? '',
-          groupState: g.state,
-          groupType: 'classic' as const,
-        });
-      }
+    const groups: ListGroupsResult['groups'] = [];
+    for (const g of this.ctx.groups.values()) {
+      const groupType = g instanceof ConsumerGroup ? 'consumer' : 'classic';
+      if (types.size > 0 && !types.has(groupType)) continue;
+      if (g.is('Dead') || !this.isCoordinatorFor(g.groupId)) continue;
+      if (states.size > 0 && !states.has(g.state.toLowerCase())) continue;
+      groups.push({ groupId: g.groupId, protocolType: g.protocolType ?? '', groupState: g.state, groupType });
     }
     const errorCode = this.loading ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.NONE;
     return Promise.resolve({ errorCode, groups });
@@ -259,6 +334,7 @@ export class GroupCoordinator {
         members: [],
       };
     }
+    if (g instanceof ConsumerGroup) return this.describeConsumerGroup(g);
     const stable = g.is('Stable') && g.protocolName !== null;
     const protocol = g.protocolName ?? '';
     return {
@@ -278,10 +354,50 @@ export class GroupCoordinator {
     };
   }
 
+  /**
+   * A KIP-848 group through DescribeGroups, as Kafka shows it to classic admin clients: protocol type "consumer",
+   * the assignor as protocol, and per member its subscription and current assignment in the classic consumer
+   * protocol's encodings (so `kafka-consumer-groups --describe` and other admin tools read them).
+   */
+  private describeConsumerGroup(g: ConsumerGroup): DescribedGroup {
+    const described = this.consumerMembership.describe(g);
+    const byName = (a: Assignment | DescribedTopicList) =>
+      (a as DescribedTopicList).map((t) => ({ topic: t.topicName, partitions: t.partitions }));
+    return {
+      groupId: g.groupId,
+      errorCode: ErrorCode.NONE,
+      groupState: g.state,
+      protocolType: g.protocolType,
+      protocolData: g.assignorName,
+      members: described.members.map((m) => {
+        const sub = new Writer();
+        sub.int16(0);
+        writeConsumerProtocolSubscription(sub, 0, {
+          topics: m.subscribedTopicNames,
+          userData: null,
+          ownedPartitions: [],
+          generationId: -1,
+          rackId: null,
+        });
+        const asg = new Writer();
+        asg.int16(0);
+        writeConsumerProtocolAssignment(asg, 0, { assignedPartitions: byName(m.assignment), userData: null });
+        return {
+          memberId: m.memberId,
+          groupInstanceId: m.instanceId,
+          clientId: m.clientId,
+          clientHost: m.clientHost,
+          memberMetadata: sub.toBuffer(),
+          memberAssignment: asg.toBuffer(),
+        };
+      }),
+    };
+  }
+
   /** DeleteGroups: Empty groups are removed with their offsets (tombstones); others get NON_EMPTY_GROUP. */
   async deleteGroups(groupIds: readonly string[]): Promise<DeleteGroupsResultEntry[]> {
     const results = new Map<string, number>();
-    const deleted: ClassicGroup[] = [];
+    const deleted: AnyGroup[] = [];
     for (const groupId of groupIds) {
       if (results.has(groupId)) continue;
       const status = this.statusError(groupId, 'any');
@@ -296,7 +412,7 @@ export class GroupCoordinator {
         g.transitionTo('Dead', this.ctx.scheduler.now());
         this.ctx.groups.delete(groupId);
         this.ctx.timers.clearGroup(groupId);
-        this.membership.abandon(g, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+        if (g instanceof ClassicGroup) this.membership.abandon(g, ErrorCode.COORDINATOR_NOT_AVAILABLE);
         deleted.push(g);
         results.set(groupId, ErrorCode.NONE);
       }
@@ -342,7 +458,7 @@ export class GroupCoordinator {
     this.ctx.groups.delete(groupId);
     this.ctx.timers.clearGroup(groupId);
     g.transitionTo('Dead', this.ctx.scheduler.now());
-    this.membership.abandon(g, ErrorCode.NOT_COORDINATOR);
+    if (g instanceof ClassicGroup) this.membership.abandon(g, ErrorCode.NOT_COORDINATOR);
   }
 
   /** Unloads the groups matching `predicate` (e.g. those of one `__consumer_offsets` partition). */
@@ -361,7 +477,14 @@ export class GroupCoordinator {
 
   /** The live group object, for tests and diagnostics only: do not mutate it. */
   inspect(groupId: string): ClassicGroup | undefined {
-    return this.ctx.groups.get(groupId);
+    const g = this.ctx.groups.get(groupId);
+    return g instanceof ClassicGroup ? g : undefined;
+  }
+
+  /** The live KIP-848 group object, for tests and diagnostics only: do not mutate it. */
+  inspectConsumerGroup(groupId: string): ConsumerGroup | undefined {
+    const g = this.ctx.groups.get(groupId);
+    return g instanceof ConsumerGroup ? g : undefined;
   }
 
   groupIds(): string[] {

@@ -55,10 +55,12 @@ export class ClassicGroup {
   newMemberAdded = false;
   /** Union of the members' consumer subscriptions, computed per generation; null when unknown. */
   subscribedTopics: Set<string> | null = null;
-  readonly offsets = new OffsetTable();
+  readonly offsets: OffsetTable;
 
-  constructor(groupId: string, state: GroupStateName, now: number | null) {
+  /** `offsets`: the committed offsets of the group this one replaces (an Empty consumer group), if any. */
+  constructor(groupId: string, state: GroupStateName, now: number | null, offsets = new OffsetTable()) {
     this.groupId = groupId;
+    this.offsets = offsets;
     this.stateName = state;
     this.currentStateTimestamp = now;
   }

@@ -5,6 +5,10 @@
  * Concurrency: re-exports only.
  */
 
+export { type Assignment, assignmentFrom, assignmentToWire } from './consumer/assignment.js';
+export { rangeAssignor, SERVER_ASSIGNORS, type ServerAssignor, uniformAssignor } from './consumer/assignors.js';
+export { CONSUMER_GROUP_TYPE, ConsumerGroup, type ConsumerGroupStateName } from './consumer/consumer-group.js';
+export * from './consumer/types.js';
 export type { GroupLogger } from './context.js';
 export { ClassicGroup, GroupStateError } from './group.js';
 export { GroupCoordinator, type GroupCoordinatorOptions, NO_PERSISTENCE } from './group-coordinator.js';

@@ -25,6 +25,7 @@
  */
 
 import { ErrorCode } from '../../protocol/errors.js';
+import { ConsumerGroup } from './consumer/consumer-group.js';
 import { type CoordinatorContext, JOIN_TIMER, memberTimer, SYNC_TIMER } from './context.js';
 import { ClassicGroup } from './group.js';
 import { GroupMember, type JoinCallback, type SyncCallback } from './member.js';
@@ -93,7 +94,8 @@ export class Membership {
       return Promise.resolve(joinError(req.memberId, ErrorCode.INVALID_SESSION_TIMEOUT));
     }
     const isUnknownMember = req.memberId === '';
-    let group = groups.get(req.groupId);
+    let group = this.classicForJoin(req.groupId);
+    if (typeof group === 'number') return Promise.resolve(joinError(req.memberId, group));
     if (group === undefined) {
       if (!isUnknownMember) return Promise.resolve(joinError(req.memberId, ErrorCode.UNKNOWN_MEMBER_ID));
       group = new ClassicGroup(req.groupId, 'Empty', this.now());
@@ -114,6 +116,29 @@ export class Membership {
       }
       if (g.is('PreparingRebalance')) this.tryCompleteJoin(g);
     });
+  }
+
+  /**
+   * The classic group a JoinGroup goes to: an Empty consumer group (offsets only) is replaced by a classic group
+   * keeping its offsets; a consumer group with members answers INCONSISTENT_GROUP_PROTOCOL (its members speak
+   * KIP-848, this one the classic protocol).
+   */
+  private classicForJoin(groupId: string): ClassicGroup | undefined | number {
+    const group = this.ctx.groups.get(groupId);
+    if (!(group instanceof ConsumerGroup)) return group;
+    if (!group.is('Empty')) return ErrorCode.INCONSISTENT_GROUP_PROTOCOL;
+    if (group.offsets.hasPendingCommits) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    const classic = new ClassicGroup(groupId, 'Empty', this.now(), group.offsets);
+    this.ctx.timers.clearGroup(groupId);
+    this.ctx.groups.set(groupId, classic);
+    this.ctx.log.info(`group ${groupId}: converted from an empty consumer group to a classic group`);
+    return classic;
+  }
+
+  /** The classic group of a SyncGroup/Heartbeat/LeaveGroup; members of a consumer group are unknown here. */
+  private classic(groupId: string): ClassicGroup | undefined | number {
+    const group = this.ctx.groups.get(groupId);
+    return group instanceof ConsumerGroup ? ErrorCode.UNKNOWN_MEMBER_ID : group;
   }
 
   /** KIP-389 group.max.size, counted like Kafka (awaiting members while preparing, all members otherwise). */
@@ -437,7 +462,8 @@ export class Membership {
   // ---- SyncGroup ------------------------------------------------------------------------------------------------
 
   syncGroup(req: SyncGroupRequest): Promise<SyncGroupResult> {
-    const group = this.ctx.groups.get(req.groupId);
+    const group = this.classic(req.groupId);
+    if (typeof group === 'number') return Promise.resolve(syncError(group));
     if (group === undefined) return Promise.resolve(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
     if (group.is('Dead')) return Promise.resolve(syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE));
     const invalid =
@@ -527,7 +553,8 @@ export class Membership {
   // ---- Heartbeat ------------------------------------------------------------------------------------------------
 
   heartbeat(req: HeartbeatRequest): number {
-    const group = this.ctx.groups.get(req.groupId);
+    const group = this.classic(req.groupId);
+    if (typeof group === 'number') return group;
     if (group === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     const invalid = validateCurrentMember(group, req.memberId, req.groupInstanceId);
@@ -575,8 +602,8 @@ export class Membership {
   // ---- LeaveGroup -----------------------------------------------------------------------------------------------
 
   leaveGroup(req: LeaveGroupRequest): LeaveGroupResult {
-    const group = this.ctx.groups.get(req.groupId);
-    if (group === undefined) {
+    const group = this.classic(req.groupId);
+    if (group === undefined || typeof group === 'number') {
       return {
         errorCode: ErrorCode.NONE,
         members: req.members.map((m) => ({ ...pick(m), errorCode: ErrorCode.UNKNOWN_MEMBER_ID })),

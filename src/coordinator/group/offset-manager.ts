@@ -19,7 +19,9 @@
  */
 
 import { ErrorCode } from '../../protocol/errors.js';
-import type { CoordinatorContext } from './context.js';
+import { ConsumerGroup } from './consumer/consumer-group.js';
+import { ConsumerMembership } from './consumer/consumer-membership.js';
+import type { AnyGroup, CoordinatorContext } from './context.js';
 import { ClassicGroup } from './group.js';
 import type { Membership } from './membership.js';
 import { validateCurrentMember } from './membership.js';
@@ -39,7 +41,7 @@ import type {
 
 export class OffsetManager {
   /** Per group, the settlement of its last issued offset write (writes are applied in issue order). */
-  private readonly tails = new WeakMap<ClassicGroup, Promise<unknown>>();
+  private readonly tails = new WeakMap<AnyGroup, Promise<unknown>>();
 
   constructor(
     private readonly ctx: CoordinatorContext,
@@ -49,6 +51,7 @@ export class OffsetManager {
   /** The error an OffsetCommit with this identity gets before anything is written (NONE when acceptable). */
   validateCommit(req: CommitValidation): number {
     const group = this.ctx.groups.get(req.groupId);
+    if (group instanceof ConsumerGroup) return this.validateConsumerGroupCommit(group, req);
     const simple = req.generationId < 0 && req.memberId === '' && req.groupInstanceId === null;
     if (group === undefined) {
       // Kafka creates the group for a generation -1 commit, then validates the member against it.
@@ -68,6 +71,21 @@ export class OffsetManager {
     return ErrorCode.NONE;
   }
 
+  /**
+   * Commits to a KIP-848 consumer group (Kafka's ConsumerGroup.validateOffsetCommit): epoch -1 (admin tools,
+   * standalone consumers) only while the group has no members; otherwise a member whose epoch is its current one
+   * (FENCED_MEMBER_EPOCH above, STALE_MEMBER_EPOCH below), over OffsetCommit v9+ (older versions cannot carry a
+   * member epoch: UNSUPPORTED_VERSION).
+   */
+  private validateConsumerGroupCommit(group: ConsumerGroup, req: CommitValidation): number {
+    if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (req.generationId < 0 && group.size === 0) return ErrorCode.NONE;
+    const member = group.get(req.memberId);
+    if (member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (req.apiVersion !== undefined && req.apiVersion < 9) return ErrorCode.UNSUPPORTED_VERSION;
+    return ConsumerMembership.epochError(member, req.generationId);
+  }
+
   /** OffsetCommit: validate, then store; one result per requested partition, in request order. */
   async commit(req: OffsetCommitRequest, now = this.ctx.scheduler.now()): Promise<PartitionError[]> {
     const code = this.validateCommit(req);
@@ -78,8 +96,12 @@ export class OffsetManager {
       group = new ClassicGroup(req.groupId, 'Empty', now);
       this.ctx.groups.set(req.groupId, group);
     }
-    const member = group.get(req.memberId);
-    if (member !== undefined && (group.is('Stable') || group.is('PreparingRebalance'))) {
+    const member = group instanceof ClassicGroup ? group.get(req.memberId) : undefined;
+    if (
+      group instanceof ClassicGroup &&
+      member !== undefined &&
+      (group.is('Stable') || group.is('PreparingRebalance'))
+    ) {
       // A commit proves the member alive (Kafka resets its session here).
       this.membership.scheduleSessionExpiry(group, member);
     }
@@ -99,7 +121,7 @@ export class OffsetManager {
     return this.store(group, offsets, now);
   }
 
-  private async store(group: ClassicGroup, offsets: readonly OffsetCommitEntry[], now: number) {
+  private async store(group: AnyGroup, offsets: readonly OffsetCommitEntry[], now: number) {
     const max = this.ctx.config.offsetMetadataMaxBytes;
     const results: PartitionError[] = offsets.map((o) => ({
       topic: o.topic,
@@ -197,6 +219,20 @@ export class OffsetManager {
     });
   }
 
+  /**
+   * OffsetFetch v9+ from a member of a KIP-848 group (Kafka's ConsumerGroup.validateOffsetFetch): it must be a member
+   * at its current epoch (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH). Requests without a member (epoch < 0, no member
+   * id: admin tools) and requests to classic groups are not checked.
+   */
+  validateFetch(groupId: string, memberId: string | null, memberEpoch: number): number {
+    const group = this.ctx.groups.get(groupId);
+    if (!(group instanceof ConsumerGroup)) return ErrorCode.NONE;
+    if (memberEpoch < 0 && (memberId === null || memberId === '')) return ErrorCode.NONE;
+    const member = memberId === null ? undefined : group.get(memberId);
+    if (member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+    return memberEpoch === member.memberEpoch ? ErrorCode.NONE : ErrorCode.STALE_MEMBER_EPOCH;
+  }
+
   /** OffsetDelete (KIP-496). */
   async deleteOffsets(groupId: string, partitions: readonly TopicPartition[]): Promise<OffsetDeleteResult> {
     const group = this.ctx.groups.get(groupId);
@@ -237,7 +273,7 @@ export class OffsetManager {
   }
 
   /** Writes tombstones for `removed`, and retires the group if it is Empty with nothing left. */
-  async cleanup(group: ClassicGroup, removed: readonly TopicPartition[]): Promise<void> {
+  async cleanup(group: AnyGroup, removed: readonly TopicPartition[]): Promise<void> {
     const dead = group.is('Empty') && !group.offsets.hasOffsets && group.numPending === 0;
     if (dead) {
       group.transitionTo('Dead', this.ctx.scheduler.now());

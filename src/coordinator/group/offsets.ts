@@ -39,6 +39,11 @@ export class OffsetTable {
     return this.count > 0 || this.pending.size > 0;
   }
 
+  /** True while a commit is being written. */
+  get hasPendingCommits(): boolean {
+    return this.pending.size > 0;
+  }
+
   get(topic: string, partition: number): CommittedOffset | undefined {
     return this.topics.get(topic)?.get(partition);
   }

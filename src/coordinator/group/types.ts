@@ -10,6 +10,7 @@
 
 import type { GroupMetadataValue } from '../../protocol/generated/data/group-metadata-value.js';
 import type { OffsetCommitValue } from '../../protocol/generated/data/offset-commit-value.js';
+import type { ConsumerGroupStateName } from './consumer/consumer-group.js';
 import type { GroupProtocol } from './member.js';
 
 export type { GroupProtocol } from './member.js';
@@ -97,15 +98,15 @@ export type GroupStateName = 'Empty' | 'PreparingRebalance' | 'CompletingRebalan
 export interface ListGroupsRequest {
   /** KIP-518 (v4+): state names, case-insensitive; empty means all. */
   statesFilter?: readonly string[];
-  /** KIP-848 (v5+): group types, case-insensitive; empty means all. These groups are all 'classic'. */
+  /** KIP-848 (v5+): group types ('classic', 'consumer'), case-insensitive; empty means all. */
   typesFilter?: readonly string[];
 }
 
 export interface ListedGroup {
   groupId: string;
   protocolType: string;
-  groupState: GroupStateName;
-  groupType: 'classic';
+  groupState: GroupStateName | ConsumerGroupStateName;
+  groupType: 'classic' | 'consumer';
 }
 
 export interface ListGroupsResult {
@@ -128,7 +129,7 @@ export interface DescribedGroup {
   groupId: string;
   errorCode: number;
   /** '' when the request failed (Kafka's "no state"). */
-  groupState: GroupStateName | '';
+  groupState: GroupStateName | ConsumerGroupStateName | '';
   protocolType: string;
   /** The chosen protocol, only in the Stable state; '' otherwise. */
   protocolData: string;
@@ -158,12 +159,7 @@ export interface OffsetCommitEntry extends TopicPartition {
   expireTimestamp?: number | null;
 }
 
-export interface OffsetCommitRequest {
-  groupId: string;
-  /** -1 for simple (standalone) consumers. */
-  generationId: number;
-  memberId: string;
-  groupInstanceId: string | null;
+export interface OffsetCommitRequest extends CommitValidation {
   offsets: readonly OffsetCommitEntry[];
 }
 
@@ -173,9 +169,12 @@ export interface PartitionError extends TopicPartition {
 
 export interface CommitValidation {
   groupId: string;
+  /** The generation (classic groups) or member epoch (KIP-848 consumer groups); -1 for standalone commits. */
   generationId: number;
   memberId: string;
   groupInstanceId: string | null;
+  /** OffsetCommit version; KIP-848 members must use v9+. Unchecked when absent. */
+  apiVersion?: number;
 }
 
 export interface FetchedOffset extends TopicPartition {
@@ -233,6 +232,14 @@ export interface GroupCoordinatorConfig {
   offsetsRetentionMs: number;
   /** How long a new member may wait in JoinGroup before it is dropped (Kafka: 5 minutes, not configurable). */
   newMemberJoinTimeoutMs: number;
+  /** group.consumer.session.timeout.ms (KIP-848 groups), default 45000. */
+  consumerGroupSessionTimeoutMs: number;
+  /** group.consumer.heartbeat.interval.ms, default 5000. */
+  consumerGroupHeartbeatIntervalMs: number;
+  /** group.consumer.max.size, default Int.MAX. */
+  consumerGroupMaxSize: number;
+  /** group.consumer.assignors: server-side assignor names, the first is the default. */
+  consumerGroupAssignors: readonly string[];
 }
 
 export const DEFAULT_GROUP_COORDINATOR_CONFIG: Readonly<GroupCoordinatorConfig> = Object.freeze({
@@ -243,4 +250,8 @@ export const DEFAULT_GROUP_COORDINATOR_CONFIG: Readonly<GroupCoordinatorConfig> 
   offsetMetadataMaxBytes: 4096,
   offsetsRetentionMs: 7 * 24 * 60 * 60 * 1000,
   newMemberJoinTimeoutMs: 5 * 60 * 1000,
+  consumerGroupSessionTimeoutMs: 45000,
+  consumerGroupHeartbeatIntervalMs: 5000,
+  consumerGroupMaxSize: 2147483647,
+  consumerGroupAssignors: Object.freeze(['uniform', 'range']),
 });
