@@ -25,6 +25,7 @@ import type { GroupMetadataValue } from '../../protocol/generated/data/group-met
 import type { Assignment } from './consumer/assignment.js';
 import { ConsumerGroup } from './consumer/consumer-group.js';
 import { ConsumerMembership } from './consumer/consumer-membership.js';
+import { type ConsumerGroupSnapshot, restoreConsumerGroup } from './consumer/restore.js';
 import {
   type ConsumerGroupDescribed,
   type ConsumerGroupHeartbeatRequest,
@@ -182,7 +183,7 @@ export class GroupCoordinator {
         assignment: null,
       });
     }
-    return Promise.resolve(this.consumerMembership.heartbeat(req));
+    return this.consumerMembership.heartbeat(req);
   }
 
   /** ConsumerGroupDescribe: GROUP_ID_NOT_FOUND for groups that do not exist or are classic groups. */
@@ -417,7 +418,7 @@ export class GroupCoordinator {
         results.set(groupId, ErrorCode.NONE);
       }
     }
-    await Promise.all(deleted.map((g) => this.offsetManager.writeTombstones(g.groupId, g.offsets.clear(), true)));
+    await Promise.all(deleted.map((g) => this.offsetManager.writeTombstones(g, g.offsets.clear(), true)));
     return [...results].map(([groupId, errorCode]) => ({ groupId, errorCode }));
   }
 
@@ -449,6 +450,18 @@ export class GroupCoordinator {
     if (group.size > this.ctx.config.groupMaxSize) {
       this.membership.prepareRebalance(group, `loaded group is over capacity (${this.ctx.config.groupMaxSize})`);
     }
+  }
+
+  /**
+   * Rebuilds a KIP-848 group from its records (`consumer/restore.ts`), replacing any state held for it. Its members
+   * must heartbeat within their session timeout.
+   */
+  loadConsumerGroup(groupId: string, snapshot: ConsumerGroupSnapshot, offsets: readonly StoredOffset[]): void {
+    this.unload(groupId);
+    const defaultAssignor = this.ctx.config.consumerGroupAssignors[0] ?? 'uniform';
+    const group = restoreConsumerGroup(groupId, snapshot, offsets, defaultAssignor, this.ctx.scheduler.now());
+    this.ctx.groups.set(groupId, group);
+    this.consumerMembership.adopt(group);
   }
 
   /** Forgets a group (its partition moved away): parked requests get NOT_COORDINATOR, timers stop. */

@@ -21,6 +21,7 @@
 import { ErrorCode } from '../../protocol/errors.js';
 import { ConsumerGroup } from './consumer/consumer-group.js';
 import { ConsumerMembership } from './consumer/consumer-membership.js';
+import { persistConsumerGroup } from './consumer/group-records.js';
 import type { AnyGroup, CoordinatorContext } from './context.js';
 import { ClassicGroup } from './group.js';
 import type { Membership } from './membership.js';
@@ -54,8 +55,11 @@ export class OffsetManager {
     if (group instanceof ConsumerGroup) return this.validateConsumerGroupCommit(group, req);
     const simple = req.generationId < 0 && req.memberId === '' && req.groupInstanceId === null;
     if (group === undefined) {
-      // Kafka creates the group for a generation -1 commit, then validates the member against it.
-      if (req.generationId >= 0) return ErrorCode.ILLEGAL_GENERATION;
+      // Kafka creates the group for a generation -1 commit, then validates the member against it. A commit with a
+      // generation to a group that does not exist: GROUP_ID_NOT_FOUND from v9 on, ILLEGAL_GENERATION before.
+      if (req.generationId >= 0) {
+        return (req.apiVersion ?? 0) >= 9 ? ErrorCode.GROUP_ID_NOT_FOUND : ErrorCode.ILLEGAL_GENERATION;
+      }
       return simple ? ErrorCode.NONE : ErrorCode.UNKNOWN_MEMBER_ID;
     }
     if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
@@ -281,15 +285,20 @@ export class OffsetManager {
       this.ctx.timers.clearGroup(group.groupId);
       this.ctx.log.info(`group ${group.groupId}: removed (empty, no offsets)`);
     }
-    await this.writeTombstones(group.groupId, removed, dead);
+    await this.writeTombstones(group, removed, dead);
   }
 
-  /** Offset tombstones, then the group tombstone when `groupToo`; failures are logged (as Kafka does). */
-  async writeTombstones(groupId: string, removed: readonly TopicPartition[], groupToo: boolean): Promise<void> {
+  /**
+   * Offset tombstones, then, when `groupToo`, the group's own tombstones (its GroupMetadata record, or every record
+   * of a KIP-848 group); failures are logged (as Kafka does).
+   */
+  async writeTombstones(group: AnyGroup, removed: readonly TopicPartition[], groupToo: boolean): Promise<void> {
     const { persistence, log } = this.ctx;
+    const groupId = group.groupId;
     try {
       if (removed.length > 0) await persistence.removeOffsets(groupId, removed);
-      if (groupToo) await persistence.storeGroup(groupId, null);
+      if (groupToo && group instanceof ConsumerGroup) await persistConsumerGroup(this.ctx, group, true);
+      else if (groupToo) await persistence.storeGroup(groupId, null);
     } catch (e) {
       log.warn(`group ${groupId}: writing tombstones failed: ${String(e)}`);
     }

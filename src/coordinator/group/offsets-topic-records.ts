@@ -2,7 +2,8 @@
  * The records of `__consumer_offsets`, in Kafka's own formats (../shared/kafka-protocol/internal/), so that tools
  * reading the topic understand it and a Kafka log dir's offsets can be read here. A record's key and value each
  * start with an int16 version: key versions 0 and 1 are an offset commit (group, topic, partition) and key version
- * 2 a group's metadata; later key versions (newer group types) are skipped. A null value is a tombstone: the
+ * 2 a group's metadata, 3 to 8 KIP-848 consumer groups (`consumer/records.ts`); later ones (share and streams
+ * groups) are skipped. A null value is a tombstone: the
  * offset or the group is gone. Written: OffsetCommitKey v1 with OffsetCommitValue v3 (v1 when the commit has an
  * explicit expire timestamp, the only version that can carry it), GroupMetadataKey v2 with GroupMetadataValue v3,
  * as Kafka 3.x writes them.
@@ -25,6 +26,7 @@ import {
   writeOffsetCommitKey,
   writeOffsetCommitValue,
 } from '../../protocol/index.js';
+import { type ConsumerGroupRecord, decodeConsumerGroupRecord } from './consumer/records.js';
 
 const OFFSET_KEY_VERSION = 1;
 const GROUP_KEY_VERSION = 2;
@@ -39,7 +41,8 @@ export interface EncodedRecord {
 
 export type OffsetsTopicRecord =
   | { kind: 'offset'; group: string; topic: string; partition: number; value: OffsetCommitValue | null }
-  | { kind: 'group'; group: string; value: GroupMetadataValue | null };
+  | { kind: 'group'; group: string; value: GroupMetadataValue | null }
+  | { kind: 'consumer'; group: string; record: ConsumerGroupRecord };
 
 function encode(version: number, write: (w: Writer) => void): Buffer {
   const w = new Writer();
@@ -94,6 +97,10 @@ export function decodeOffsetsTopicRecord(key: Buffer, value: Buffer | null): Off
       group: k.group,
       value: readGroupMetadataValue(vr, versionOf(vr, 'group metadata value', 4)),
     };
+  }
+  if (keyVersion >= 3 && keyVersion <= 8) {
+    const record = decodeConsumerGroupRecord(keyVersion, kr, value);
+    return record === null ? null : { kind: 'consumer', group: record.group, record };
   }
   if (keyVersion < 0) throw new ProtocolError('invalid-value', `__consumer_offsets key version ${keyVersion}`);
   return null;

@@ -33,6 +33,13 @@ import type { GroupMetadataValue } from '../../protocol/generated/data/group-met
 import { groupPartition } from '../../protocol/hash.js';
 import { decodeRecordBatches, encodeRecordBatch } from '../../protocol/records/index.js';
 import type { AppendResult, ReadOptions, ReadResult } from '../../storage/types.js';
+import { type ConsumerGroupRecord, encodeConsumerGroupRecord } from './consumer/records.js';
+import {
+  applyConsumerGroupRecord,
+  type ConsumerGroupSnapshot,
+  emptySnapshot,
+  isLiveSnapshot,
+} from './consumer/restore.js';
 import type { GroupLogger } from './context.js';
 import type { GroupCoordinator } from './group-coordinator.js';
 import {
@@ -103,6 +110,10 @@ export class OffsetsTopicStore<P extends OffsetsTopicPartition = OffsetsTopicPar
       groupId,
       offsets.map((o) => offsetCommitRecord(groupId, o.topic, o.partition, o.value)),
     );
+  }
+
+  storeConsumerGroupRecords(groupId: string, records: readonly ConsumerGroupRecord[]): Promise<void> {
+    return this.write(groupId, records.map(encodeConsumerGroupRecord));
   }
 
   removeOffsets(groupId: string, partitions: readonly TopicPartition[]): Promise<void> {
@@ -179,7 +190,7 @@ export class OffsetsTopicStore<P extends OffsetsTopicPartition = OffsetsTopicPar
 // ---- loading ------------------------------------------------------------------------------------------------------
 
 /** What loading needs of the coordinator. */
-export type GroupLoadTarget = Pick<GroupCoordinator, 'beginLoading' | 'load' | 'completeLoading'>;
+export type GroupLoadTarget = Pick<GroupCoordinator, 'beginLoading' | 'load' | 'loadConsumerGroup' | 'completeLoading'>;
 
 export interface LoadOptions {
   /** Bytes per read (whole batches; a larger single batch is still returned whole). Default 1 MiB. */
@@ -215,6 +226,8 @@ function message(err: unknown): string {
 interface LoadedGroup {
   /** undefined: no metadata record seen; null: a tombstone was last. */
   value: GroupMetadataValue | null | undefined;
+  /** KIP-848 records, when the group has any. */
+  consumer: ConsumerGroupSnapshot | undefined;
   /** By `<partition>:<topic>`. */
   offsets: Map<string, StoredOffset>;
 }
@@ -247,9 +260,11 @@ export async function loadGroupsFromOffsetsTopic(
     }
     for (const [groupId, g] of groups) {
       const offsets = [...g.offsets.values()];
-      if ((g.value ?? null) === null && offsets.length === 0) continue;
+      const consumer = g.consumer !== undefined && isLiveSnapshot(g.consumer) ? g.consumer : null;
+      if ((g.value ?? null) === null && consumer === null && offsets.length === 0) continue;
       try {
-        coordinator.load(groupId, g.value ?? null, offsets);
+        if (consumer !== null) coordinator.loadConsumerGroup(groupId, consumer, offsets);
+        else coordinator.load(groupId, g.value ?? null, offsets);
         summary.groups++;
         summary.offsets += offsets.length;
       } catch (err) {
@@ -334,14 +349,19 @@ function applyBatch(
         summary.skipped++;
         continue;
       }
-      if (decoded === null) continue; // a newer record type (e.g. KIP-848 groups) this broker does not know
+      if (decoded === null) continue; // a record type this broker does not use (share and streams groups)
       let g = groups.get(decoded.group);
       if (g === undefined) {
-        g = { value: undefined, offsets: new Map() };
+        g = { value: undefined, consumer: undefined, offsets: new Map() };
         groups.set(decoded.group, g);
       }
       if (decoded.kind === 'group') {
         g.value = decoded.value;
+        continue;
+      }
+      if (decoded.kind === 'consumer') {
+        g.consumer ??= emptySnapshot();
+        applyConsumerGroupRecord(g.consumer, decoded.record);
         continue;
       }
       const key = `${decoded.partition}:${decoded.topic}`;

@@ -15,7 +15,7 @@
 
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 
-export type StoreKind = 'group' | 'offsets';
+export type StoreKind = 'group' | 'offsets' | 'consumer-group';
 
 export function storeErrorCode(error: unknown, kind: StoreKind): number {
   if (!(error instanceof KafkaError)) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
@@ -34,7 +34,7 @@ export function storeErrorCode(error: unknown, kind: StoreKind): number {
     case ErrorCode.MESSAGE_TOO_LARGE:
     case ErrorCode.RECORD_LIST_TOO_LARGE:
     case ErrorCode.INVALID_FETCH_SIZE:
-      return kind === 'group' ? ErrorCode.UNKNOWN_SERVER_ERROR : ErrorCode.INVALID_COMMIT_OFFSET_SIZE;
+      return kind === 'offsets' ? ErrorCode.INVALID_COMMIT_OFFSET_SIZE : ErrorCode.UNKNOWN_SERVER_ERROR;
     default:
       return error.code;
   }

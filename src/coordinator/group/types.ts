@@ -11,6 +11,7 @@
 import type { GroupMetadataValue } from '../../protocol/generated/data/group-metadata-value.js';
 import type { OffsetCommitValue } from '../../protocol/generated/data/offset-commit-value.js';
 import type { ConsumerGroupStateName } from './consumer/consumer-group.js';
+import type { ConsumerGroupRecord } from './consumer/records.js';
 import type { GroupProtocol } from './member.js';
 
 export type { GroupProtocol } from './member.js';
@@ -215,6 +216,11 @@ export interface GroupPersistence {
   storeOffsets(groupId: string, offsets: readonly StoredOffset[]): Promise<void>;
   /** Tombstones for offsets (OffsetDelete, DeleteGroups, expiration). */
   removeOffsets(groupId: string, partitions: readonly TopicPartition[]): Promise<void>;
+  /**
+   * KIP-848 group records (epochs, member metadata, target and current assignments; null values are tombstones).
+   * Optional: without it consumer groups live in memory only, as with NO_PERSISTENCE.
+   */
+  storeConsumerGroupRecords?(groupId: string, records: readonly ConsumerGroupRecord[]): Promise<void>;
 }
 
 export interface GroupCoordinatorConfig {

@@ -87,7 +87,8 @@ export class MemberProcess {
   async close(): Promise<void> {
     if (this.exitedAlready) return;
     this.command('close');
-    await Promise.race([this.exited, sleep(WAIT_MS)]);
+    // Unref'd: a pending bound must not keep the test process alive once the member has exited.
+    await Promise.race([this.exited, sleep(WAIT_MS, undefined, { ref: false })]);
     if (!this.exitedAlready) {
       this.child.kill('SIGKILL');
       await this.exited;

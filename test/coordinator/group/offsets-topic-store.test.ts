@@ -479,6 +479,9 @@ function recordingTarget(): GroupLoadTarget & {
       events.push(`load ${groupId}`);
       loaded.set(groupId, { value, offsets });
     },
+    loadConsumerGroup: (groupId) => {
+      events.push(`load consumer group ${groupId}`);
+    },
   };
 }
 

@@ -12,6 +12,7 @@
 
 import { OffsetTable } from '../offsets.js';
 import { type Assignment, EMPTY_ASSIGNMENT } from './assignment.js';
+import type { WrittenImage } from './group-records.js';
 import { type ConsumerMember, LEAVE_GROUP_STATIC_MEMBER_EPOCH, ownedBy } from './member.js';
 
 export type ConsumerGroupStateName = 'Empty' | 'Assigning' | 'Reconciling' | 'Stable' | 'Dead';
@@ -30,6 +31,8 @@ export class ConsumerGroup {
   /** Topic ids and partition counts the target was computed from ("id:count,..."), to notice changes. */
   subscriptionFingerprint = '';
   readonly offsets: OffsetTable;
+  /** The records last written to `__consumer_offsets` for this group (see `group-records.ts`). */
+  readonly written: WrittenImage = new Map();
   currentStateTimestamp: number | null;
   private dead = false;
   private readonly memberMap = new Map<string, ConsumerMember>();

@@ -27,6 +27,7 @@ import { ClassicGroup } from '../group.js';
 import { type Assignment, assignmentFrom, assignmentToWire, sameAssignment, subtract } from './assignment.js';
 import { type AssignorMember, SERVER_ASSIGNORS } from './assignors.js';
 import { ConsumerGroup } from './consumer-group.js';
+import { markWritten, persistConsumerGroup } from './group-records.js';
 import {
   type ConsumerMember,
   LEAVE_GROUP_MEMBER_EPOCH,
@@ -43,6 +44,10 @@ import type {
 } from './types.js';
 
 /** A request the coordinator refuses: Kafka's error code and message. */
+function heartbeatFailure(errorCode: number, errorMessage: string | null): ConsumerGroupHeartbeatResult {
+  return { errorCode, errorMessage, memberId: null, memberEpoch: -1, heartbeatIntervalMs: 0, assignment: null };
+}
+
 class HeartbeatError extends Error {
   constructor(
     readonly code: number,
@@ -74,24 +79,24 @@ export class ConsumerMembership {
     return this.ctx.config.consumerGroupAssignors[0] ?? 'uniform';
   }
 
-  heartbeat(req: ConsumerGroupHeartbeatRequest): ConsumerGroupHeartbeatResult {
+  /** Applies the heartbeat, then answers once the group's changed records are written. */
+  async heartbeat(req: ConsumerGroupHeartbeatRequest): Promise<ConsumerGroupHeartbeatResult> {
+    let result: ConsumerGroupHeartbeatResult;
     try {
       this.validate(req);
-      if (req.memberEpoch === LEAVE_GROUP_MEMBER_EPOCH || req.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
-        return this.leave(req);
-      }
-      return this.joinOrHeartbeat(req);
+      const leaving =
+        req.memberEpoch === LEAVE_GROUP_MEMBER_EPOCH || req.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH;
+      result = leaving ? this.leave(req) : this.joinOrHeartbeat(req);
     } catch (e) {
       if (!(e instanceof HeartbeatError)) throw e;
-      return {
-        errorCode: e.code,
-        errorMessage: e.message,
-        memberId: null,
-        memberEpoch: -1,
-        heartbeatIntervalMs: 0,
-        assignment: null,
-      };
+      return heartbeatFailure(e.code, e.message);
     }
+    const group = this.ctx.groups.get(req.groupId);
+    if (group instanceof ConsumerGroup) {
+      const code = await persistConsumerGroup(this.ctx, group);
+      if (code !== ErrorCode.NONE) return heartbeatFailure(code, null);
+    }
+    return result;
   }
 
   /** Kafka's request checks (INVALID_REQUEST with its messages, UNSUPPORTED_ASSIGNOR, INVALID_REGULAR_EXPRESSION). */
@@ -324,6 +329,33 @@ export class ConsumerMembership {
    * the target assignment when it is behind the group epoch.
    */
   refreshTarget(group: ConsumerGroup): void {
+    const { fingerprint, topics, memberTopics } = this.resolveSubscriptions(group);
+    if (fingerprint !== group.subscriptionFingerprint) {
+      group.subscriptionFingerprint = fingerprint;
+      if (group.size > 0) group.groupEpoch++;
+    }
+    if (group.groupEpoch <= group.assignmentEpoch) return;
+    const assignorName = this.pickAssignor(group);
+    const assignor = SERVER_ASSIGNORS.get(assignorName)!;
+    const members: AssignorMember[] = [...group.members].map((m) => ({
+      memberId: m.memberId,
+      subscribedTopicIds: memberTopics.get(m.memberId)!,
+      current: group.targetOf(m.memberId),
+    }));
+    group.assignorName = assignorName;
+    group.setTargets(group.groupEpoch, assignor.assign({ members, topics }));
+  }
+
+  /**
+   * Resolves the members' subscriptions (names and regexes) against the cluster's topics: the topic ids each
+   * member may get, the partition count of each, and a fingerprint of both that changes when topics the group
+   * subscribes to are created, deleted or grow. Also records the subscribed topic names on the group.
+   */
+  private resolveSubscriptions(group: ConsumerGroup): {
+    fingerprint: string;
+    topics: Map<string, number>;
+    memberTopics: Map<string, Set<string>>;
+  } {
     const catalog = this.catalog();
     const regexes = new Map<string, RegExp | null>();
     const memberTopics = new Map<string, Set<string>>();
@@ -360,20 +392,7 @@ export class ConsumerMembership {
       .map(([id, n]) => `${id}:${n}`)
       .sort()
       .join(',');
-    if (fingerprint !== group.subscriptionFingerprint) {
-      group.subscriptionFingerprint = fingerprint;
-      if (group.size > 0) group.groupEpoch++;
-    }
-    if (group.groupEpoch <= group.assignmentEpoch) return;
-    const assignorName = this.pickAssignor(group);
-    const assignor = SERVER_ASSIGNORS.get(assignorName)!;
-    const members: AssignorMember[] = [...group.members].map((m) => ({
-      memberId: m.memberId,
-      subscribedTopicIds: memberTopics.get(m.memberId)!,
-      current: group.targetOf(m.memberId),
-    }));
-    group.assignorName = assignorName;
-    group.setTargets(group.groupEpoch, assignor.assign({ members, topics }));
+    return { fingerprint, topics, memberTopics };
   }
 
   /** The assignor most members ask for, else the first configured one (Kafka's rule). */
@@ -416,6 +435,7 @@ export class ConsumerMembership {
     if (!(group instanceof ConsumerGroup) || group.get(memberId) === undefined) return;
     this.ctx.log.info(`group ${groupId}: member ${memberId} removed: ${why}`);
     this.removeMember(group, memberId);
+    void persistConsumerGroup(this.ctx, group);
   }
 
   /** Removes a member and its timers, without a rebalance. */
@@ -467,8 +487,16 @@ export class ConsumerMembership {
     };
   }
 
-  /** Arms the session timers of members restored from `__consumer_offsets`. */
-  restoreTimers(group: ConsumerGroup): void {
+  /**
+   * Takes a group restored from `__consumer_offsets`: its subscription fingerprint is recomputed from the current
+   * metadata without a rebalance (only a real change of the topics since the write should cause one), its records
+   * count as written, and every member gets one session timeout to come back.
+   */
+  adopt(group: ConsumerGroup): void {
+    group.subscriptionFingerprint = this.resolveSubscriptions(group).fingerprint;
+    markWritten(group);
+    // A target that lags the group epoch (the process stopped in between) is computed now and written later.
+    this.refreshTarget(group);
     for (const m of group.members) this.armTimers(group, m);
   }
 
