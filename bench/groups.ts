@@ -249,6 +249,70 @@ async function joinGroup(bootstrap: string, groupId: string, n: number): Promise
 }
 
 /**
+ * The same group formed with the KIP-848 protocol: `n` members (one connection each) send ConsumerGroupHeartbeat
+ * with epoch 0 at once, then heartbeat every HEARTBEAT_MS reporting the partitions they were given, as a consumer
+ * does; the group is stable once every member is at the same epoch and their partitions cover the topic exactly
+ * once (revocations done, nothing unreleased). Timed from the first heartbeat sent; members then leave (epoch -1).
+ */
+async function consumerProtocolJoin(bootstrap: string, groupId: string, n: number): Promise<number> {
+  const members = await Promise.all(
+    Array.from({ length: n }, async () => ({
+      client: await KafkaClient.connect(bootstrap),
+      memberId: '',
+      epoch: 0,
+      owned: [] as { topicId: string; partitions: number[] }[],
+    })),
+  );
+  await findCoordinator(members[0]!.client, groupId);
+  type M = (typeof members)[number];
+  /** One heartbeat; true when it changed what the member owns (a client then acknowledges at once). */
+  const beat = async (m: M): Promise<boolean> => {
+    const res = await m.client.request(68, 0, {
+      groupId,
+      memberId: m.memberId,
+      memberEpoch: m.epoch,
+      instanceId: null,
+      rackId: null,
+      rebalanceTimeoutMs: m.epoch === 0 ? REBALANCE_TIMEOUT_MS : -1,
+      subscribedTopicNames: m.epoch === 0 ? [TOPIC] : null,
+      serverAssignor: null,
+      topicPartitions: m.owned,
+    });
+    if (res.errorCode !== 0) throw new Error(`ConsumerGroupHeartbeat ${groupId}: error ${res.errorCode}`);
+    m.memberId = res.memberId ?? m.memberId;
+    m.epoch = res.memberEpoch;
+    if (res.assignment === null) return false;
+    m.owned = res.assignment.topicPartitions;
+    return true;
+  };
+  const stable = (): boolean => {
+    const epoch = members[0]!.epoch;
+    const seen = members.flatMap((m) => m.owned.flatMap((t) => t.partitions)).sort((a, b) => a - b);
+    return members.every((m) => m.epoch === epoch) && seen.length === PARTITIONS && seen.every((p, i) => p === i);
+  };
+  let done = false;
+  const run = async (m: M): Promise<void> => {
+    while (!done) {
+      const changed = await beat(m);
+      if (stable()) done = true;
+      else if (!changed) await sleep(HEARTBEAT_MS);
+    }
+  };
+  const started = performance.now();
+  try {
+    await Promise.all(members.map(run));
+    const ms = performance.now() - started;
+    for (const m of members) {
+      m.epoch = -1;
+      await beat(m);
+    }
+    return ms;
+  } finally {
+    for (const m of members) m.client.close();
+  }
+}
+
+/**
  * The same join with `n` KafkaJS consumers in this process (connected and subscribed before the clock starts):
  * from the first JoinGroup request KafkaJS sends (its REQUEST instrumentation event) to the GROUP_JOIN event (after
  * SyncGroup) that completes an assignment of every partition, one share per member. KafkaJS heartbeats every
@@ -419,6 +483,8 @@ const JOIN_N = `group of ${GROUP_SIZE}`;
 const KJS_1 = 'KafkaJS: group of 1 (reference)';
 const KJS_N = `KafkaJS: group of ${GROUP_SIZE}`;
 const KAFKAJS_RUNS = env('SAMSA_BENCH_KAFKAJS_JOIN_RUNS', 5);
+const CGH_1 = 'KIP-848 protocol: group of 1 (reference)';
+const CGH_N = `KIP-848 protocol: group of ${GROUP_SIZE}`;
 const HB = 'Heartbeat (reference, no write)';
 const COMMIT_1 = 'OffsetCommit, 1 partition/request';
 const COMMIT_20 = `OffsetCommit, ${PARTITIONS} partitions/request`;
@@ -453,6 +519,28 @@ export async function benchGroups(): Promise<{ blocks: string[] }> {
         joinRows.add(JOIN_N, 'ms', r.ms, JOIN_1);
         generations.push(r.generations);
         joins.push(r.joins);
+      };
+      if (run % 2 === 0) {
+        await one();
+        await many();
+      } else {
+        await many();
+        await one();
+      }
+    }
+
+    for (let run = 0; run < JOIN_RUNS; run++) {
+      progress(`KIP-848 join run ${run + 1}/${JOIN_RUNS}`);
+      const one = async () => {
+        joinRows.add(CGH_1, 'ms', await consumerProtocolJoin(broker.bootstrap, `bench-cgh-1-${run}`, 1));
+      };
+      const many = async () => {
+        joinRows.add(
+          CGH_N,
+          'ms',
+          await consumerProtocolJoin(broker.bootstrap, `bench-cgh-n-${run}`, GROUP_SIZE),
+          CGH_1,
+        );
       };
       if (run % 2 === 0) {
         await one();
@@ -509,6 +597,11 @@ export async function benchGroups(): Promise<{ blocks: string[] }> {
       'alternating',
     `join: generations until stable (group of ${GROUP_SIZE}) per run: ${generations.join(', ')} (median ` +
       `${median(generations)}); JoinGroup requests per run: ${joins.join(', ')}`,
+    `KIP-848 rows: the same ${GROUP_SIZE} (or 1) members with ConsumerGroupHeartbeat v0 (server-side uniform ` +
+      `assignor): all join at once (epoch 0), then heartbeat every ${HEARTBEAT_MS} ms reporting their partitions; ` +
+      'a member whose assignment changed heartbeats again at once (as clients acknowledge a revocation or an ' +
+      'assignment); stable when all members share one epoch and their partitions cover the topic exactly once ' +
+      `(revocations confirmed); ${JOIN_RUNS} runs, order alternating`,
     `KafkaJS rows: ${GROUP_SIZE} (or 1) KafkaJS 2.x consumers in this process (one client each, connected and ` +
       'subscribed first, default heartbeatInterval 3000 ms), timed from the first JoinGroup request KafkaJS sends ' +
       '(REQUEST event sentAt, ms resolution) to the GROUP_JOIN event that completes an assignment of all ' +
