@@ -356,9 +356,11 @@ export class GroupCoordinator {
   }
 
   /**
-   * A KIP-848 group through DescribeGroups, as Kafka shows it to classic admin clients: protocol type "consumer",
-   * the assignor as protocol, and per member its subscription and current assignment in the classic consumer
-   * protocol's encodings (so `kafka-consumer-groups --describe` and other admin tools read them).
+   * A KIP-848 group through DescribeGroups: protocol type "consumer", the assignor as protocol, and per member its
+   * subscription and current assignment in the classic consumer protocol's encodings. Kafka answers Dead with no
+   * members here (its DescribeGroups only knows classic groups); this broker describes the group instead, so that
+   * admin tools that only speak DescribeGroups (KafkaJS, kafka-python, @platformatic/kafka) see consumer groups'
+   * members and assignments. A deliberate difference.
    */
   private describeConsumerGroup(g: ConsumerGroup): DescribedGroup {
     const described = this.consumerMembership.describe(g);

@@ -24,7 +24,10 @@ import type {
 import { ClassicGroup } from '../../../src/coordinator/group/group.js';
 import type { GroupCoordinator } from '../../../src/coordinator/group/group-coordinator.js';
 import type { GroupCoordinatorConfig } from '../../../src/coordinator/group/types.js';
+import { Reader } from '../../../src/protocol/codec/reader.js';
 import { ErrorCode } from '../../../src/protocol/errors.js';
+import { readConsumerProtocolAssignment } from '../../../src/protocol/generated/data/consumer-protocol-assignment.js';
+import { readConsumerProtocolSubscription } from '../../../src/protocol/generated/data/consumer-protocol-subscription.js';
 import { harness, joinRequest, startJoin } from './helpers.js';
 
 // ---- fixtures -------------------------------------------------------------------------------------------------
@@ -977,16 +980,28 @@ describe('ConsumerGroupDescribe, ListGroups, DescribeGroups, DeleteGroups', () =
     assert.equal(stable.groups.length, 1);
   });
 
-  it('DescribeGroups on a consumer group answers as Kafka does: Dead, no members (it is not a classic group)', async () => {
+  it('DescribeGroups describes a consumer group in the classic encodings (Kafka answers Dead: a deliberate difference)', async () => {
     const { c } = setup();
     const a = new Client(c);
     await a.join();
     const [d] = await c.describeGroups(['g']);
     assert.equal(d!.groupId, 'g');
-    assert.equal(d!.groupState, 'Dead');
-    assert.equal(d!.protocolType, '');
-    assert.equal(d!.protocolData, '');
-    assert.deepEqual(d!.members, []);
+    assert.equal(d!.errorCode, ErrorCode.NONE);
+    assert.equal(d!.groupState, 'Stable');
+    assert.equal(d!.protocolType, 'consumer');
+    assert.equal(d!.protocolData, 'uniform');
+    assert.equal(d!.members.length, 1);
+    const m = d!.members[0]!;
+    assert.equal(m.memberId, a.memberId);
+    const sub = new Reader(m.memberMetadata);
+    assert.equal(sub.int16(), 0);
+    assert.deepEqual(readConsumerProtocolSubscription(sub, 0).topics, ['foo']);
+    const asg = new Reader(m.memberAssignment);
+    assert.equal(asg.int16(), 0);
+    assert.deepEqual(
+      readConsumerProtocolAssignment(asg, 0).assignedPartitions.map((t) => [t.topic, t.partitions]),
+      [['foo', [0, 1, 2, 3, 4, 5]]],
+    );
   });
 
   it('DeleteGroups: NON_EMPTY_GROUP while members remain; deleted once empty', async () => {

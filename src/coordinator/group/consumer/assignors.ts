@@ -7,8 +7,8 @@
  * - `uniform` balances the number of partitions per member (differing by at most one wherever subscriptions allow)
  *   and is sticky: a member keeps the partitions it already had unless balance requires moving them, so a join or a
  *   leave moves few partitions.
- * - `range` gives each member a contiguous range of every topic it subscribes to (members in member-id order, the
- *   first ones one partition more when the count does not divide), like the classic client-side RangeAssignor:
+ * - `range` gives each member a contiguous range of every topic it subscribes to (static members first by instance
+ *   id, then the others by member id; the first ones get one partition more when the count does not divide), like the classic client-side RangeAssignor:
  *   members subscribed to the same co-partitioned topics get the same partition numbers of each.
  *
  * Concurrency: pure functions.
@@ -18,6 +18,8 @@ import type { Assignment } from './assignment.js';
 
 export interface AssignorMember {
   readonly memberId: string;
+  /** Static members come first in the range assignor, by instance id. */
+  readonly instanceId?: string | null;
   /** Topic ids the member subscribes to that exist (only these can be assigned). */
   readonly subscribedTopicIds: ReadonlySet<string>;
   /** The member's previous target assignment (stickiness). */
@@ -61,6 +63,16 @@ function remove(target: Map<string, Set<number>>, topicId: string, partition: nu
 
 const byId = (a: AssignorMember, b: AssignorMember): number =>
   a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0;
+
+/** Kafka's range order: static members by instance id (stable across restarts), then dynamic ones by member id. */
+function staticFirst(a: AssignorMember, b: AssignorMember): number {
+  const ia = a.instanceId ?? null;
+  const ib = b.instanceId ?? null;
+  if (ia !== null && ib !== null) return ia < ib ? -1 : ia > ib ? 1 : 0;
+  if (ia !== null) return -1;
+  if (ib !== null) return 1;
+  return byId(a, b);
+}
 
 export const uniformAssignor: ServerAssignor = {
   name: 'uniform',
@@ -132,7 +144,7 @@ export const rangeAssignor: ServerAssignor = {
   name: 'range',
   assign(spec) {
     const out = emptyResult(spec);
-    const members = [...spec.members].sort(byId);
+    const members = [...spec.members].sort(staticFirst);
     for (const [topicId, n] of spec.topics) {
       const subscribers = members.filter((m) => m.subscribedTopicIds.has(topicId));
       if (subscribers.length === 0) continue;

@@ -13,7 +13,7 @@
 import { OffsetTable } from '../offsets.js';
 import { type Assignment, EMPTY_ASSIGNMENT } from './assignment.js';
 import type { WrittenImage } from './group-records.js';
-import { type ConsumerMember, LEAVE_GROUP_STATIC_MEMBER_EPOCH, ownedBy } from './member.js';
+import { type ConsumerMember, ownedBy } from './member.js';
 
 export type ConsumerGroupStateName = 'Empty' | 'Assigning' | 'Reconciling' | 'Stable' | 'Dead';
 
@@ -54,7 +54,7 @@ export class ConsumerGroup {
     if (this.memberMap.size === 0) return 'Empty';
     if (this.groupEpoch > this.assignmentEpoch) return 'Assigning';
     for (const m of this.memberMap.values()) {
-      if (m.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) continue;
+      // A static member away (-2) is not reconciled either, as in Kafka.
       if (m.memberEpoch !== this.assignmentEpoch || m.state !== 'stable') return 'Reconciling';
     }
     return 'Stable';
@@ -87,13 +87,6 @@ export class ConsumerGroup {
 
   memberIdOfInstance(instanceId: string): string | undefined {
     return this.staticMembers.get(instanceId);
-  }
-
-  /** Members that count for the group's size (a static member that left temporarily still holds its place). */
-  get activeSize(): number {
-    let n = 0;
-    for (const m of this.memberMap.values()) if (m.memberEpoch !== LEAVE_GROUP_STATIC_MEMBER_EPOCH) n++;
-    return n;
   }
 
   /** Adds or replaces a member, keeping the partition owners and the static-member map in step. */

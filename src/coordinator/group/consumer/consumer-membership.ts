@@ -10,6 +10,8 @@
  *   first and gets partitions only once their previous owner has released them.
  * - Epochs fence zombies: a heartbeat with an epoch above the member's, or below it other than the previous epoch
  *   with a subset of its partitions (a lost response), gets FENCED_MEMBER_EPOCH; the client then rejoins with 0.
+ *   A member the group does not know gets UNKNOWN_MEMBER_ID; a heartbeat (epoch > 0) or leave to a group that does
+ *   not exist, GROUP_ID_NOT_FOUND, as in Kafka.
  * - Static members (instance id): leaving with epoch -2 keeps the member's partitions for its session timeout; a
  *   new member with the same instance id takes them over without a rebalance. A second live member with the same
  *   instance id gets UNRELEASED_INSTANCE_ID; a request whose member id is not the instance's gets FENCED_INSTANCE_ID.
@@ -24,7 +26,14 @@
 import { ErrorCode } from '../../../protocol/errors.js';
 import type { CoordinatorContext } from '../context.js';
 import { ClassicGroup } from '../group.js';
-import { type Assignment, assignmentFrom, assignmentToWire, sameAssignment, subtract } from './assignment.js';
+import {
+  type Assignment,
+  assignmentFrom,
+  assignmentToWire,
+  EMPTY_ASSIGNMENT,
+  sameAssignment,
+  subtract,
+} from './assignment.js';
 import { type AssignorMember, SERVER_ASSIGNORS } from './assignors.js';
 import { ConsumerGroup } from './consumer-group.js';
 import { markWritten, persistConsumerGroup } from './group-records.js';
@@ -104,24 +113,26 @@ export class ConsumerMembership {
     const invalid = (m: string): never => {
       throw new HeartbeatError(ErrorCode.INVALID_REQUEST, m);
     };
-    if (req.groupId === '') invalid("GroupId can't be empty.");
-    if (req.instanceId === '') invalid("InstanceId can't be empty.");
-    if (req.rackId === '') invalid("RackId can't be empty.");
+    // Kafka's throwIfEmptyString: null passes, blank is empty.
+    const blank = (v: string | null): boolean => v !== null && v.trim() === '';
+    if (blank(req.groupId)) invalid("GroupId can't be empty.");
+    if (blank(req.instanceId)) invalid("InstanceId can't be empty.");
+    if (blank(req.rackId)) invalid("RackId can't be empty.");
     if (req.memberEpoch === 0) {
       if (req.rebalanceTimeoutMs === -1) invalid('RebalanceTimeoutMs must be provided in first request.');
-      if (req.topicPartitions !== null && req.topicPartitions.length > 0) {
+      if (req.topicPartitions === null || req.topicPartitions.length > 0) {
         invalid('TopicPartitions must be empty when (re-)joining.');
       }
       if (req.subscribedTopicNames === null && req.subscribedTopicRegex === null) {
-        invalid('SubscribedTopicNames or SubscribedTopicRegex must be set in first request.');
+        invalid('Either SubscribedTopicNames or SubscribedTopicRegex must be non-null when (re-)joining.');
       }
     } else if (req.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
-      if (req.memberId === '') invalid("MemberId can't be empty.");
+      if (blank(req.memberId) || req.memberId === '') invalid("MemberId can't be empty.");
       if (req.instanceId === null) invalid("InstanceId can't be null.");
     } else if (req.memberEpoch > 0 || req.memberEpoch === LEAVE_GROUP_MEMBER_EPOCH) {
-      if (req.memberId === '') invalid("MemberId can't be empty.");
+      if (blank(req.memberId) || req.memberId === '') invalid("MemberId can't be empty.");
     } else {
-      invalid(`MemberEpoch is invalid: ${req.memberEpoch}.`);
+      invalid('MemberEpoch is invalid.');
     }
     if (req.serverAssignor !== null && !this.ctx.config.consumerGroupAssignors.includes(req.serverAssignor)) {
       throw new HeartbeatError(
@@ -144,10 +155,11 @@ export class ConsumerMembership {
     const existing = this.ctx.groups.get(req.groupId);
     if (existing instanceof ConsumerGroup) return existing;
     if (req.memberEpoch !== 0) {
-      // Kafka: a member of a group that does not exist (any more) is unknown.
       throw new HeartbeatError(
-        ErrorCode.UNKNOWN_MEMBER_ID,
-        `Member ${req.memberId} is not a member of group ${req.groupId}.`,
+        ErrorCode.GROUP_ID_NOT_FOUND,
+        existing === undefined
+          ? `Consumer group ${req.groupId} not found.`
+          : `Group ${req.groupId} is not a consumer group.`,
       );
     }
     const now = this.ctx.scheduler.now();
@@ -177,6 +189,8 @@ export class ConsumerMembership {
     if (req.memberEpoch === 0) {
       ({ member, bump } = this.admit(group, req));
     } else {
+      // A static member is looked up by instance id first: a replaced member id is fenced, not unknown.
+      this.checkInstance(group, req);
       const current = group.get(req.memberId);
       if (current === undefined) {
         throw new HeartbeatError(
@@ -184,7 +198,6 @@ export class ConsumerMembership {
           `Member ${req.memberId} is not a member of group ${req.groupId}.`,
         );
       }
-      this.checkInstance(group, req);
       this.checkEpoch(current, req);
       member = this.applySubscription(current, req);
       bump = member !== current && !sameSubscription(current, member);
@@ -264,7 +277,8 @@ export class ConsumerMembership {
       this.ctx.timers.clear(group.groupId, revocationTimer(memberId));
       return { member: fresh, bump: !sameSubscription(existing, fresh) };
     }
-    if (group.activeSize >= this.ctx.config.consumerGroupMaxSize) {
+    // Static members away (-2) keep their place.
+    if (group.size >= this.ctx.config.consumerGroupMaxSize) {
       throw new HeartbeatError(
         ErrorCode.GROUP_MAX_SIZE_REACHED,
         `The consumer group has reached its maximum capacity of ${this.ctx.config.consumerGroupMaxSize} members.`,
@@ -332,13 +346,15 @@ export class ConsumerMembership {
     const { fingerprint, topics, memberTopics } = this.resolveSubscriptions(group);
     if (fingerprint !== group.subscriptionFingerprint) {
       group.subscriptionFingerprint = fingerprint;
-      if (group.size > 0) group.groupEpoch++;
+      // One bump per change: a join, leave or new subscription in this same call has bumped it already.
+      if (group.size > 0 && group.groupEpoch <= group.assignmentEpoch) group.groupEpoch++;
     }
     if (group.groupEpoch <= group.assignmentEpoch) return;
     const assignorName = this.pickAssignor(group);
     const assignor = SERVER_ASSIGNORS.get(assignorName)!;
     const members: AssignorMember[] = [...group.members].map((m) => ({
       memberId: m.memberId,
+      instanceId: m.instanceId,
       subscribedTopicIds: memberTopics.get(m.memberId)!,
       current: group.targetOf(m.memberId),
     }));
@@ -460,16 +476,27 @@ export class ConsumerMembership {
         `Member ${req.memberId} is not a member of group ${req.groupId}.`,
       );
     };
-    if (!(group instanceof ConsumerGroup)) return unknown();
+    if (!(group instanceof ConsumerGroup)) {
+      throw new HeartbeatError(
+        ErrorCode.GROUP_ID_NOT_FOUND,
+        group === undefined ? `Group ${req.groupId} not found.` : `Group ${req.groupId} is not a consumer group.`,
+      );
+    }
+    this.checkInstance(group, req);
     const member = group.get(req.memberId);
     if (member === undefined) return unknown();
-    this.checkInstance(group, req);
     if (req.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
       // Kept, partitions and all, until its session times out or it comes back under a new member id.
       const away: ConsumerMember =
         member.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH
           ? member
-          : { ...member, memberEpoch: LEAVE_GROUP_STATIC_MEMBER_EPOCH, previousMemberEpoch: member.memberEpoch };
+          : {
+              ...member,
+              memberEpoch: LEAVE_GROUP_STATIC_MEMBER_EPOCH,
+              previousMemberEpoch: member.memberEpoch,
+              // Partitions it was revoking are released now (as Kafka does), so others need not wait for it.
+              pendingRevocation: EMPTY_ASSIGNMENT,
+            };
       group.put(away);
       this.ctx.timers.clear(group.groupId, revocationTimer(member.memberId));
       this.ctx.log.info(`group ${group.groupId}: static member ${req.instanceId} left temporarily`);
@@ -531,11 +558,9 @@ export class ConsumerMembership {
     };
   }
 
-  /** Whether `member` may commit or fetch at `epoch` (Kafka: FENCED above, STALE below). */
+  /** Whether `member` may commit at `epoch`: only at its current epoch (Kafka: STALE_MEMBER_EPOCH otherwise). */
   static epochError(member: ConsumerMember, epoch: number): number {
-    if (epoch > member.memberEpoch) return ErrorCode.FENCED_MEMBER_EPOCH;
-    if (epoch < member.memberEpoch) return ErrorCode.STALE_MEMBER_EPOCH;
-    return ErrorCode.NONE;
+    return epoch === member.memberEpoch ? ErrorCode.NONE : ErrorCode.STALE_MEMBER_EPOCH;
   }
 
   /** Stops the member timers of a group being deleted or unloaded. */
