@@ -1,13 +1,16 @@
 /**
  * The third-party clients the compatibility tests drive, each probed once per test process and only when a test
- * file asks for it (a probe starts a process): kcat, confluent-kafka-python and kafka-python with the optional
- * codec libraries it found. The results feed `skipUnless` / `requireTool` in harness.ts.
+ * file asks for it (a probe starts a process): kcat, confluent-kafka-python, kafka-python with the optional codec
+ * libraries it found, and @platformatic/kafka with the Node it runs on. The results feed `skipUnless` /
+ * `requireTool` in harness.ts.
  */
+import { fileURLToPath } from 'node:url';
 import { type Codec, PYTHON, probeTool, type Tool } from './harness.js';
 
 let kcat: Tool | undefined;
 let confluent: Tool | undefined;
 let kafkaPython: Tool | undefined;
+let platformatic: Tool | undefined;
 
 /** kcat, with the librdkafka it runs on in `details.librdkafka`. */
 export function kcatTool(): Tool {
@@ -50,6 +53,46 @@ export function kafkaPythonTool(): Tool {
     },
   );
   return kafkaPython;
+}
+
+/**
+ * The @platformatic/kafka client scripts (plain JavaScript, not compiled by tsc): they run from their place in the
+ * source tree, where '@platformatic/kafka' resolves from the repository's node_modules. This file runs from
+ * dist/test/compat/.
+ */
+export const PLATFORMATIC_CLIENT_SCRIPT = fileURLToPath(
+  new URL('../../../test/compat/broker/platformatic-client.mjs', import.meta.url),
+);
+
+/** The package's `engines`: ">= 22.22.0 || >= 24.6.0", i.e. 22.22 or newer. */
+function nodeIsNewEnough(version: string): boolean {
+  const [major = 0, minor = 0] = version.replace(/^v/, '').split('.').map(Number);
+  return major > 22 || (major === 22 && minor >= 22);
+}
+
+/**
+ * @platformatic/kafka (npm devDependency), which needs Node >= 22.22 while the suite also runs on Node 20: its
+ * scripts run as child processes on this Node when it is new enough, otherwise on the Node named by
+ * SAMSA_NODE22_BIN (set by .ci/run). `details.node` is the Node binary to run them with.
+ */
+export function platformaticTool(): Tool {
+  if (platformatic !== undefined) return platformatic;
+  const name = '@platformatic/kafka';
+  const node = nodeIsNewEnough(process.version) ? process.execPath : process.env.SAMSA_NODE22_BIN;
+  if (node === undefined || node === '') {
+    platformatic = {
+      name,
+      missing: `${name} needs Node >= 22.22; this is Node ${process.version} and SAMSA_NODE22_BIN is not set`,
+      details: {},
+    };
+    return platformatic;
+  }
+  platformatic = probeTool(name, node, [PLATFORMATIC_CLIENT_SCRIPT, '--version'], (out) => {
+    const info = JSON.parse(out) as { node: string; version: string };
+    if (!nodeIsNewEnough(info.node)) throw new Error(`${node} is Node ${info.node}, ${name} needs >= 22.22`);
+    return { version: info.version, details: { node, nodeVersion: info.node } };
+  });
+  return platformatic;
 }
 
 /** The Python library each optional kafka-python codec needs (Debian package names). */

@@ -1,8 +1,9 @@
 /**
  * Shared pieces of the consumer-group tests that run each group member as its own client process
- * (confluent-group*.test.ts, kafka-python-group.test.ts): a member process driven over stdin that reports its
- * rebalance callbacks, consumed records and commits as JSON lines (py/*_group_member.py), bounded waiting for a
- * state, and the at-least-once accounting over every member's report.
+ * (confluent-group*.test.ts, kafka-python-group.test.ts, platformatic-consumer-protocol.test.ts): a member process
+ * driven over stdin that reports its rebalance callbacks (or assignment changes), consumed records and commits as
+ * JSON lines (py/*_group_member.py, platformatic-group-member.mjs), bounded waiting for a state, and the
+ * at-least-once accounting over every member's report.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -15,19 +16,32 @@ import { WAIT_MS, waitFor } from './workload.js';
 
 export { WAIT_MS, waitFor };
 
-/** What a member process prints (see py/confluent_group_member.py). */
+/**
+ * What a member process prints (see py/confluent_group_member.py; platformatic-group-member.mjs adds `joined`,
+ * `stray`, `left`, `paused`/`resumed` and, as an admin process, `result`).
+ */
 export type MemberEvent =
   | { ev: 'assign' | 'revoke' | 'lost'; partitions: number[]; owned: number[] }
   | { ev: 'msgs'; recs: [number, number][] }
   | { ev: 'commit'; ok: [number, number][]; failed: [number, number, string][] }
   | { ev: 'error'; error: string }
   | { ev: 'nocommit' }
-  | { ev: 'closed' };
+  | { ev: 'closed' }
+  | { ev: 'joined'; memberId: string }
+  | { ev: 'stray'; recs: [number, number][] }
+  | { ev: 'left'; memberId: string; memberEpoch?: number; error?: string }
+  | { ev: 'paused' | 'resumed' }
+  | { ev: 'result'; id: number; ok?: unknown; error?: string };
 
-/** One group member: a Python process reading commands on stdin and printing MemberEvents. */
+/** A member process to run: a Python script in py/ (by file name), or any command. */
+export type MemberCommand = string | { command: string; args: readonly string[] };
+
+/** One group member: a process reading commands on stdin and printing MemberEvents. */
 export class MemberProcess {
   readonly events: MemberEvent[] = [];
   stderr = '';
+  /** Called with each event as it arrives (after it is added to `events`). */
+  onEvent: ((e: MemberEvent) => void) | undefined;
   private readonly child: ChildProcess;
   private readonly exited: Promise<void>;
   private pending = '';
@@ -35,10 +49,12 @@ export class MemberProcess {
 
   constructor(
     readonly name: string,
-    script: string,
+    script: MemberCommand,
     spec: Record<string, unknown>,
   ) {
-    this.child = spawn(PYTHON, ['-B', pyScript(script)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const [command, args] =
+      typeof script === 'string' ? [PYTHON, ['-B', pyScript(script)]] : [script.command, script.args];
+    this.child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.exited = new Promise((resolve) => this.child.on('close', () => resolve()));
     this.child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       this.pending += d;
@@ -47,11 +63,15 @@ export class MemberProcess {
         const line = this.pending.slice(0, nl);
         this.pending = this.pending.slice(nl + 1);
         nl = this.pending.indexOf('\n');
+        let event: MemberEvent;
         try {
-          this.events.push(JSON.parse(line) as MemberEvent);
+          event = JSON.parse(line) as MemberEvent;
         } catch {
           this.stderr += `unparsable stdout line: ${line}\n`;
+          continue;
         }
+        this.events.push(event);
+        this.onEvent?.(event);
       }
     });
     this.child.stderr!.setEncoding('utf8').on('data', (d: string) => {
@@ -87,12 +107,17 @@ export class MemberProcess {
   async close(): Promise<void> {
     if (this.exitedAlready) return;
     this.command('close');
-    // Unref'd: a pending bound must not keep the test process alive once the member has exited.
+    await this.waitExit();
+  }
+
+  /** Waits (bounded) for the process to exit on its own, e.g. after a command that ends it. */
+  async waitExit(): Promise<void> {
+    // An unref'd bound: it must not keep the test process alive once the member has exited.
     await Promise.race([this.exited, sleep(WAIT_MS, undefined, { ref: false })]);
     if (!this.exitedAlready) {
       this.child.kill('SIGKILL');
       await this.exited;
-      assert.fail(`${this.name} did not exit after close`);
+      assert.fail(`${this.name} did not exit`);
     }
   }
 

@@ -32,19 +32,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { murmur2, partitionForKey } from '../../../src/protocol/hash.js';
-import {
-  CODEC_ID,
-  CODECS,
-  type Codec,
-  describeChild,
-  probeTool,
-  requireTool,
-  runChild,
-  skipUnless,
-  type Tool,
-} from '../harness.js';
+import { CODEC_ID, CODECS, type Codec, describeChild, requireTool, runChild, skipUnless } from '../harness.js';
+import { PLATFORMATIC_CLIENT_SCRIPT, platformaticTool } from '../tools.js';
 import { type BrokerProcess, startBrokerProcess } from './broker-process.js';
 import {
   assertRecords,
@@ -59,8 +49,7 @@ import {
   workload,
 } from './workload.js';
 
-/** tsc does not copy .mjs files: the script runs from test/compat/broker/ (this file runs from dist/). */
-const SCRIPT = fileURLToPath(new URL('../../../../test/compat/broker/platformatic-client.mjs', import.meta.url));
+const SCRIPT = PLATFORMATIC_CLIENT_SCRIPT;
 const CLIENT_ID = 'samsa-compat-platformatic';
 const TIMEOUT_MS = 60_000;
 const SEND_CHUNK = 1000;
@@ -69,30 +58,7 @@ const TOPIC_CONFIG = 1;
 const DEFAULT_CONFIG = 5;
 const TOPIC_RESOURCE = 2;
 
-/** The package's `engines`: ">= 22.22.0 || >= 24.6.0", i.e. 22.22 or newer. */
-function nodeIsNewEnough(version: string): boolean {
-  const [major = 0, minor = 0] = version.replace(/^v/, '').split('.').map(Number);
-  return major > 22 || (major === 22 && minor >= 22);
-}
-
-function probePlatformatic(): Tool {
-  const name = '@platformatic/kafka';
-  const node = nodeIsNewEnough(process.version) ? process.execPath : process.env.SAMSA_NODE22_BIN;
-  if (node === undefined || node === '') {
-    return {
-      name,
-      missing: `${name} needs Node >= 22.22; this is Node ${process.version} and SAMSA_NODE22_BIN is not set`,
-      details: {},
-    };
-  }
-  return probeTool(name, node, [SCRIPT, '--version'], (out) => {
-    const info = JSON.parse(out) as { node: string; version: string };
-    if (!nodeIsNewEnough(info.node)) throw new Error(`${node} is Node ${info.node}, ${name} needs >= 22.22`);
-    return { version: info.version, details: { node, nodeVersion: info.node } };
-  });
-}
-
-const platformatic = probePlatformatic();
+const platformatic = platformaticTool();
 
 /** The library's default partitioner: the unsigned hash, not Java's sign-bit-cleared one. */
 const platformaticDefaultPartition = (key: Buffer): number => (murmur2(key) >>> 0) % PARTITIONS;
