@@ -118,7 +118,8 @@ export class Router {
     return this.retrying(count, CONTROLLER_ATTEMPTS, async (indices, n) => {
       if (n > 0) await this.cluster.refresh();
       const out = new Map<number, Outcome<R>>();
-      await this.fanOut(new Map([[0, indices]]), () => this.controller(), send, out);
+      // One destination whatever its id: `controller()` picks the broker.
+      await this.fanOut(new Map([[-1, indices]]), () => this.controller(), send, out);
       return out;
     });
   }
