@@ -15,6 +15,7 @@ import type {
   DescribeClusterResponse,
   MetadataResponse,
 } from '../../protocol/index.js';
+import { partitionsOf } from '../network/cluster.js';
 import { itemError, settle } from './errors.js';
 import { type AdminContext, failed, type Outcome, ok, partition, requestTimeoutFor } from './routing.js';
 import type {
@@ -238,16 +239,7 @@ export async function describeTopics(ctx: AdminContext, names: readonly string[]
       name,
       topicId: t.topicId,
       internal: t.isInternal,
-      partitions: t.partitions
-        .map((p) => ({
-          partition: p.partitionIndex,
-          leader: p.leaderId,
-          leaderEpoch: p.leaderEpoch,
-          replicas: p.replicaNodes,
-          isr: p.isrNodes,
-          offlineReplicas: p.offlineReplicas,
-        }))
-        .sort((a, b) => a.partition - b.partition),
+      partitions: partitionsOf(t).map(({ errorCode: _, ...p }) => p),
     });
   });
   const { results, failures } = partition(outcomes, (i) => names[i]!);

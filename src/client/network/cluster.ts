@@ -96,6 +96,21 @@ function parseAddress(address: string): { host: string; port: number } {
   return { host, port };
 }
 
+/** A Metadata answer's partitions of one topic, in partition order. */
+export function partitionsOf(t: MetadataResponse['topics'][number]): PartitionMetadata[] {
+  return t.partitions
+    .map((p) => ({
+      partition: p.partitionIndex,
+      leader: p.leaderId,
+      leaderEpoch: p.leaderEpoch,
+      replicas: p.replicaNodes,
+      isr: p.isrNodes,
+      offlineReplicas: p.offlineReplicas,
+      errorCode: p.errorCode,
+    }))
+    .sort((a, b) => a.partition - b.partition);
+}
+
 const METADATA = 3;
 const FIND_COORDINATOR = 10;
 
@@ -277,17 +292,7 @@ export class Cluster {
         topicId: t.topicId,
         internal: t.isInternal,
         errorCode: t.errorCode,
-        partitions: t.partitions
-          .map((p) => ({
-            partition: p.partitionIndex,
-            leader: p.leaderId,
-            leaderEpoch: p.leaderEpoch,
-            replicas: p.replicaNodes,
-            isr: p.isrNodes,
-            offlineReplicas: p.offlineReplicas,
-            errorCode: p.errorCode,
-          }))
-          .sort((a, b) => a.partition - b.partition),
+        partitions: partitionsOf(t),
       });
     }
     // Connections to brokers that left the cluster are closed.
