@@ -2,7 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerCluster } from './commands/cluster.js';
+import { registerGroup } from './commands/group.js';
+import { registerKafkaConsumerGroups, registerKafkaTopics } from './commands/kafka-tools.js';
 import { registerStart } from './commands/start.js';
+import { registerTopic } from './commands/topic.js';
 import { ExitCode } from './support/exit-codes.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -19,6 +22,10 @@ const program = new Command()
 
 registerStart(program);
 registerCluster(program);
+registerTopic(program);
+registerGroup(program);
+registerKafkaTopics(program);
+registerKafkaConsumerGroups(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`samsa: ${err instanceof Error ? err.message : String(err)}`);
