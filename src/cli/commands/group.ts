@@ -476,9 +476,9 @@ export function registerGroup(program: Command): void {
         if (opts.members && opts.state) throw new UsageError('give at most one of --members and --state');
         if (opts.members) {
           const { results, failures } = await eachGroup(groups, (g) => groupMembers(admin, g));
-          print(s.output, groups.length === 1 ? results[0] : results, () =>
-            results
-              .map((r) =>
+          printLines(s.output, groups.length === 1 ? (results[0] ?? null) : results, () =>
+            blocks(
+              results.map((r) =>
                 renderTable(
                   ['GROUP', 'CONSUMER-ID', 'GROUP-INSTANCE-ID', 'HOST', 'CLIENT-ID', '#PARTITIONS', 'ASSIGNMENT'],
                   r.members.map((m) => [
@@ -491,31 +491,35 @@ export function registerGroup(program: Command): void {
                     m.assignment,
                   ]),
                 ),
-              )
-              .join('\n\n'),
+              ),
+            ),
           );
           for (const r of results) note(r.group, r.state, s.output);
           reportFailures(failures, s, GROUP_HINTS);
         } else if (opts.state) {
           const { results, failures } = await eachGroup(groups, (g) => groupState(admin, g));
-          print(s.output, groups.length === 1 ? results[0] : results, () =>
-            renderTable(
-              ['GROUP', 'TYPE', 'COORDINATOR (ID)', 'ASSIGNMENT-STRATEGY', 'STATE', '#MEMBERS'],
-              results.map((r) => [
-                r.group,
-                r.type,
-                `${r.coordinator.host ?? '?'}:${r.coordinator.port ?? '?'} (${r.coordinator.id})`,
-                r.assignmentStrategy || null,
-                r.state,
-                r.members,
-              ]),
-            ),
+          printLines(s.output, groups.length === 1 ? (results[0] ?? null) : results, () =>
+            results.length === 0
+              ? []
+              : [
+                  renderTable(
+                    ['GROUP', 'TYPE', 'COORDINATOR (ID)', 'ASSIGNMENT-STRATEGY', 'STATE', '#MEMBERS'],
+                    results.map((r) => [
+                      r.group,
+                      r.type,
+                      `${r.coordinator.host ?? '?'}:${r.coordinator.port ?? '?'} (${r.coordinator.id})`,
+                      r.assignmentStrategy || null,
+                      r.state,
+                      r.members,
+                    ]),
+                  ),
+                ],
           );
           reportFailures(failures, s, GROUP_HINTS);
         } else {
           const { results, failures } = await eachGroup(groups, (g) => groupOffsets(admin, g));
-          print(s.output, groups.length === 1 ? results[0] : results, () =>
-            results.map((r) => renderTable(OFFSET_HEADERS, r.partitions.map(offsetCells))).join('\n\n'),
+          printLines(s.output, groups.length === 1 ? (results[0] ?? null) : results, () =>
+            blocks(results.map((r) => renderTable(OFFSET_HEADERS, r.partitions.map(offsetCells)))),
           );
           for (const r of results) note(r.group, r.state, s.output);
           reportFailures(failures, s, GROUP_HINTS);
@@ -550,18 +554,15 @@ export function registerGroup(program: Command): void {
         } catch (e) {
           throw groupError(unwrap(e));
         }
-        print(
-          s.output,
-          {
-            group: groupId,
-            dryRun: opts.dryRun === true,
-            offsets: reset.map((r) => ({ ...r, previousOffset: r.previousOffset })),
-          },
-          () =>
-            renderTable(
-              ['GROUP', 'TOPIC', 'PARTITION', 'NEW-OFFSET'],
-              reset.map((r) => [groupId, r.topic, r.partition, r.offset]),
-            ),
+        printLines(s.output, { group: groupId, dryRun: opts.dryRun === true, offsets: reset }, () =>
+          reset.length === 0
+            ? []
+            : [
+                renderTable(
+                  ['GROUP', 'TOPIC', 'PARTITION', 'NEW-OFFSET'],
+                  reset.map((r) => [groupId, r.topic, r.partition, r.offset]),
+                ),
+              ],
         );
         if (reset.length === 0)
           process.stderr.write(`Group '${groupId}' has no committed offsets: nothing to reset.\n`);
@@ -634,6 +635,11 @@ function groupError(e: unknown): unknown {
     if (hint !== undefined && !e.message.endsWith(')')) e.message = `${e.message} (${hint})`;
   }
   return e;
+}
+
+/** Tables of several groups, a blank line between them; nothing when every group failed. */
+function blocks(tables: readonly string[]): string[] {
+  return tables.length === 0 ? [] : [tables.join('\n\n')];
 }
 
 function note(group: string, state: string, format: string): void {

@@ -243,16 +243,20 @@ export function registerTopic(program: Command): void {
         const wanted =
           names.length > 0 ? names : await admin.listTopics({ includeInternal: opts.includeInternal === true });
         const { results, failures } = await describeTopicReports(admin, wanted);
-        print(s.output, results, () =>
-          results
-            .map((t) =>
-              [
-                `Topic: ${t.name}  TopicId: ${t.topicId}  PartitionCount: ${t.partitionCount}  ` +
-                  `ReplicationFactor: ${t.replicationFactor}  Configs: ${configsText(t.configs) || '-'}`,
-                partitionTable(t),
-              ].join('\n'),
-            )
-            .join('\n\n'),
+        printLines(s.output, results, () =>
+          results.length === 0
+            ? []
+            : [
+                results
+                  .map((t) =>
+                    [
+                      `Topic: ${t.name}  TopicId: ${t.topicId}  PartitionCount: ${t.partitionCount}  ` +
+                        `ReplicationFactor: ${t.replicationFactor}  Configs: ${configsText(t.configs) || '-'}`,
+                      partitionTable(t),
+                    ].join('\n'),
+                  )
+                  .join('\n\n'),
+              ],
         );
         reportFailures(failures, s, TOPIC_HINTS);
       }),
