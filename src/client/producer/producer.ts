@@ -1,0 +1,1009 @@
+/**
+ * The Producer: records in, delivery reports out.
+ *
+ * `send` serializes the record, picks its partition and encodes it straight into that partition's open batch
+ * (batch.ts), all synchronously, so records keep the order of the `send` calls. A batch is closed when the next
+ * record does not fit (`batchSize`), when it has waited `lingerMs`, or on `flush`/`close`. A sender pass (run on
+ * setImmediate or a timer, never per record) takes the closed and lingered batches of every partition whose leader
+ * is known and connected, and sends one Produce request per broker carrying one batch per partition, at most
+ * `maxInFlightRequestsPerConnection` requests per broker.
+ *
+ * Ordering under retries. Retriable failures (a lost connection, a timeout, NOT_LEADER_OR_FOLLOWER and the other
+ * retriable codes) put the batch back at the head of its partition's queue, after a backoff and a metadata refresh
+ * when the error says the leaders moved, for as long as `retries` and `deliveryTimeoutMs` allow. Without idempotence
+ * the broker cannot put a resent batch back in its place, so whenever a retry is possible (retries > 0 and acks is
+ * not 0) a partition has at most one batch in flight: a later batch of the same partition is sent only once the
+ * earlier one is acknowledged or has failed for good. Holding later batches back only after a failure would not be
+ * enough: batches already in flight behind the failed one may be written before it is resent. Pipelining still
+ * happens across partitions (up to maxInFlightRequestsPerConnection requests per broker), and a partition whose
+ * batch is in flight keeps filling its next batch, so it sends bigger batches under load. With retries = 0 or
+ * acks = 0 a partition may have up to maxInFlightRequestsPerConnection batches in flight.
+ *
+ * Topics are looked up with Metadata requests that allow auto-creation (as the Java producer's do); records sent to
+ * a topic whose metadata has not arrived wait in order, for at most `maxBlockMs`. A topic the broker says does not
+ * exist fails its records with UNKNOWN_TOPIC_OR_PARTITION; any other non-retriable answer fails the batch with a
+ * KafkaError of that code; records that cannot be delivered within `deliveryTimeoutMs` fail with KafkaTimeoutError.
+ *
+ * Idempotence and transactions are not supported (the broker has no InitProducerId yet): producer id -1.
+ */
+import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+import type {
+  MetadataResponse,
+  MetadataResponseMetadataResponseTopic,
+  ProduceRequestTopicProduceData,
+  ProduceResponse,
+} from '../../protocol/index.js';
+import { Compression } from '../../protocol/records/compression.js';
+import { isRetriable, KafkaClientError, KafkaTimeoutError } from '../errors.js';
+import { Cluster, isStaleMetadataError } from '../network/cluster.js';
+import type { BrokerConnection } from '../network/connection.js';
+import type { Serializer } from '../serde.js';
+import { BATCH_HEADER_BYTES, type DeliverySink, ProducerBatch, recordSizeBound } from './batch.js';
+import { choosePartition, newPartitionChoice, type PartitionChoice, stickyBatchClosed } from './partitioner.js';
+import type {
+  Acks,
+  CompressionType,
+  DeliveryReport,
+  Partitioner,
+  ProducerMetrics,
+  ProducerOptions,
+  ProducerRecord,
+  RecordHeaders,
+} from './types.js';
+
+const PRODUCE = 0;
+const METADATA = 3;
+/** Produce v3 is the first with record batch v2 (and the oldest the broker serves). */
+const PRODUCE_MIN_VERSION = 3;
+const PRODUCE_MAX_VERSION = 11;
+
+/** Compressed batches take at most this many times batchSize of uncompressed records. */
+const MAX_COMPRESSION_GAIN = 16;
+
+interface PartitionState {
+  readonly topic: TopicState;
+  readonly index: number;
+  /** Leader's node id, -1 when unknown. */
+  leader: number;
+  /** The batch records are appended to. */
+  open: ProducerBatch | null;
+  /** Closed batches not in flight, oldest first (a retried batch goes back in its place). */
+  readonly queue: ProducerBatch[];
+  inFlight: number;
+  /** Sequence of the next batch of this partition (orders retried batches). */
+  nextSeq: number;
+}
+
+/** A record sent before its topic's metadata arrived. */
+interface WaitingRecord {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: RecordHeaders | undefined;
+  partition: number | undefined;
+  timestamp: number;
+  sink: DeliverySink;
+  slot: number;
+}
+
+interface TopicState {
+  readonly name: string;
+  partitions: PartitionState[];
+  available: number[];
+  readonly choice: PartitionChoice;
+  /** Metadata has arrived and the topic exists. */
+  known: boolean;
+  /** Records waiting for the metadata (null once known). */
+  waiting: WaitingRecord[] | null;
+  /** When the oldest waiting record arrived. */
+  waitingSince: number;
+  /** flush() calls waiting for the waiting records to be placed. */
+  loadWaiters: (() => void)[] | null;
+  /** Estimated compressed/uncompressed size of this topic's batches. */
+  compressionRatio: number;
+  lastError: Error | null;
+}
+
+interface NodeState {
+  readonly id: number;
+  conn: BrokerConnection | null;
+  connecting: boolean;
+  /** No new connection attempt before this time (after a failure). */
+  retryAt: number;
+  inFlight: number;
+  version: number;
+  lastError: Error | null;
+}
+
+/** A Produce request in flight: its batches and their partitions, in request order. */
+interface InFlightRequest {
+  node: NodeState;
+  partitions: PartitionState[];
+  batches: ProducerBatch[];
+}
+
+class OneDelivery implements DeliverySink {
+  constructor(
+    private readonly resolve: (report: DeliveryReport) => void,
+    private readonly reject: (e: Error) => void,
+  ) {}
+  delivered(_slot: number, report: DeliveryReport): void {
+    this.resolve(report);
+  }
+  failed(_slot: number, error: Error): void {
+    this.reject(error);
+  }
+}
+
+/** The outcome of a `sendBatch`: all reports, or the first failure. */
+class ManyDeliveries implements DeliverySink {
+  private readonly reports: DeliveryReport[];
+  private left: number;
+  private settled = false;
+  constructor(
+    count: number,
+    private readonly resolve: (reports: DeliveryReport[]) => void,
+    private readonly reject: (e: Error) => void,
+  ) {
+    this.reports = new Array(count);
+    this.left = count;
+  }
+  delivered(slot: number, report: DeliveryReport): void {
+    this.reports[slot] = report;
+    if (--this.left === 0 && !this.settled) {
+      this.settled = true;
+      this.resolve(this.reports);
+    }
+  }
+  failed(_slot: number, error: Error): void {
+    this.left--;
+    if (!this.settled) {
+      this.settled = true;
+      this.reject(error);
+    }
+  }
+}
+
+// One shared promise executor instead of a closure per `send`.
+type Resolve = (value: never) => void;
+let capturedResolve: Resolve = () => {};
+let capturedReject: (e: Error) => void = () => {};
+function capture(resolve: Resolve, reject: (e: Error) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
+
+function option(name: string, value: number | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || Number.isNaN(value) || value < min) {
+    throw new KafkaClientError(`${name} must be a number >= ${min}, got ${value}`);
+  }
+  return value;
+}
+
+function acksOf(acks: Acks | undefined): 0 | 1 | -1 {
+  if (acks === undefined || acks === 'all' || acks === -1) return -1;
+  if (acks === 0 || acks === 1) return acks;
+  throw new KafkaClientError(`acks must be 0, 1, -1 or 'all', got ${String(acks)}`);
+}
+
+function codecOf(name: CompressionType | undefined): number {
+  const codec = Compression[name ?? 'none'];
+  if (codec === undefined) {
+    throw new KafkaClientError(`compression must be one of none, gzip, snappy, lz4, zstd; got ${String(name)}`);
+  }
+  return codec;
+}
+
+function bytesOf(v: unknown, what: string): Buffer | null {
+  if (v === null || v === undefined) return null;
+  if (Buffer.isBuffer(v)) return v;
+  if (typeof v === 'string') return Buffer.from(v, 'utf8');
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  throw new KafkaClientError(`the ${what} must be a Buffer, a string or null (or give a ${what}Serializer)`);
+}
+
+function timestampOf(t: number | bigint | Date | undefined): number {
+  if (t === undefined) return Date.now();
+  const ms =
+    typeof t === 'number' ? t : typeof t === 'bigint' ? Number(t) : t instanceof Date ? t.getTime() : Number.NaN;
+  if (!Number.isSafeInteger(ms) || ms < 0) throw new KafkaClientError(`invalid timestamp ${String(t)}`);
+  return ms;
+}
+
+export class Producer<K = Buffer | null, V = Buffer | null> {
+  private readonly cluster: Cluster;
+  private readonly acks: 0 | 1 | -1;
+  private readonly lingerMs: number;
+  private readonly batchSize: number;
+  private readonly codec: number;
+  private readonly compressionLevel: number | undefined;
+  private readonly maxInFlight: number;
+  private readonly partitionInFlight: number;
+  private readonly retries: number;
+  private readonly retryBackoffMs: number;
+  private readonly retryBackoffMaxMs: number;
+  private readonly requestTimeoutMs: number;
+  private readonly deliveryTimeoutMs: number;
+  private readonly maxBlockMs: number;
+  private readonly maxRequestSize: number;
+  private readonly metadataMaxAgeMs: number;
+  private readonly keySerializer: Serializer<K> | null;
+  private readonly valueSerializer: Serializer<V> | null;
+  private readonly partitioner: Partitioner;
+
+  private readonly topics = new Map<string, TopicState>();
+  private readonly nodes = new Map<number, NodeState>();
+  /** Partitions with an open or queued batch. */
+  private readonly active = new Set<PartitionState>();
+  /** Topics with records waiting for metadata. */
+  private readonly loading = new Set<TopicState>();
+  /** Every batch not yet acknowledged or failed (flush waits for them). */
+  private readonly incomplete = new Set<ProducerBatch>();
+
+  private readonly counters: ProducerMetrics = {
+    requests: 0,
+    batches: 0,
+    recordsDelivered: 0,
+    recordsFailed: 0,
+    retries: 0,
+  };
+  private drainScheduled = false;
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private flushing = 0;
+  private closing = false;
+  private closed: Promise<void> | null = null;
+
+  private metadataRunning = false;
+  /** Another refresh is wanted after the running one: 0 no, 1 yes, 2 at once (a new topic). */
+  private metadataAgain: 0 | 1 | 2 = 0;
+  private shutDown = false;
+  private metadataTimer: NodeJS.Timeout | null = null;
+  private lastMetadataAt = 0;
+  private lastMetadataError: Error | null = null;
+
+  private readonly drainBound = (): void => this.drain();
+  private readonly onTimer = (): void => {
+    this.timer = null;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    this.drain();
+  };
+
+  constructor(options: ProducerOptions<K, V>) {
+    this.acks = acksOf(options.acks);
+    this.lingerMs = option('lingerMs', options.lingerMs, 5, 0);
+    this.batchSize = option('batchSize', options.batchSize, 16_384, 1);
+    this.codec = codecOf(options.compression);
+    this.compressionLevel = options.compressionLevel;
+    this.maxInFlight = option('maxInFlightRequestsPerConnection', options.maxInFlightRequestsPerConnection, 5, 1);
+    this.retries = option('retries', options.retries, Number.MAX_SAFE_INTEGER, 0);
+    this.retryBackoffMs = option('retryBackoffMs', options.retryBackoffMs, 100, 0);
+    this.retryBackoffMaxMs = Math.max(
+      this.retryBackoffMs,
+      option('retryBackoffMaxMs', options.retryBackoffMaxMs, 1000, 0),
+    );
+    this.requestTimeoutMs = option('requestTimeoutMs', options.requestTimeoutMs, 30_000, 1);
+    const minDelivery = this.lingerMs + this.requestTimeoutMs;
+    if (options.deliveryTimeoutMs !== undefined && options.deliveryTimeoutMs < minDelivery) {
+      throw new KafkaClientError(
+        `deliveryTimeoutMs (${options.deliveryTimeoutMs}) must be at least lingerMs + requestTimeoutMs (${minDelivery})`,
+      );
+    }
+    this.deliveryTimeoutMs = Math.max(minDelivery, option('deliveryTimeoutMs', options.deliveryTimeoutMs, 120_000, 0));
+    this.maxBlockMs = option('maxBlockMs', options.maxBlockMs, 60_000, 0);
+    this.maxRequestSize = option('maxRequestSize', options.maxRequestSize, 1_048_576, BATCH_HEADER_BYTES + 1);
+    this.metadataMaxAgeMs = option('metadataMaxAgeMs', options.metadataMaxAgeMs, 300_000, 0);
+    // Without idempotence a retry can only keep the order if nothing of the partition was sent after it.
+    this.partitionInFlight = this.retries > 0 && this.acks !== 0 ? 1 : this.maxInFlight;
+    this.keySerializer = options.keySerializer ?? null;
+    this.valueSerializer = options.valueSerializer ?? null;
+    const partitioner = options.partitioner ?? 'default';
+    if (
+      typeof partitioner !== 'function' &&
+      partitioner !== 'default' &&
+      partitioner !== 'murmur2_random' &&
+      partitioner !== 'round-robin'
+    ) {
+      throw new KafkaClientError(`unknown partitioner '${String(partitioner)}'`);
+    }
+    this.partitioner = partitioner;
+    this.cluster = new Cluster({
+      bootstrapServers: options.bootstrapServers,
+      clientId: options.clientId ?? 'samsa-producer',
+      requestTimeoutMs: this.requestTimeoutMs,
+      metadataMaxAgeMs: this.metadataMaxAgeMs,
+      ...(options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs }),
+      ...(options.reconnectBackoffMs === undefined ? {} : { reconnectBackoffMs: options.reconnectBackoffMs }),
+      ...(options.reconnectBackoffMaxMs === undefined ? {} : { reconnectBackoffMaxMs: options.reconnectBackoffMaxMs }),
+    });
+  }
+
+  // ---- public API -----------------------------------------------------------------------------------------------
+
+  /** Connects to the cluster now (otherwise the first send does); fails when no bootstrap broker answers. */
+  async connect(): Promise<void> {
+    if (this.closing) throw new KafkaClientError('the producer is closed');
+    await this.cluster.metadata();
+  }
+
+  /** Sends one record; resolves with its delivery report once the broker has acknowledged it (as `acks` says). */
+  send(record: ProducerRecord<K, V>): Promise<DeliveryReport> {
+    const promise = new Promise<DeliveryReport>(capture);
+    this.accept(record, new OneDelivery(capturedResolve as (r: DeliveryReport) => void, capturedReject), 0);
+    return promise;
+  }
+
+  /**
+   * Sends records in order (as many `send` calls would) with one promise: their delivery reports in the same order,
+   * or the first failure (the other records are still sent).
+   */
+  sendBatch(records: readonly ProducerRecord<K, V>[]): Promise<DeliveryReport[]> {
+    if (records.length === 0) return Promise.resolve([]);
+    const promise = new Promise<DeliveryReport[]>(capture);
+    const sink = new ManyDeliveries(records.length, capturedResolve as (r: DeliveryReport[]) => void, capturedReject);
+    for (let i = 0; i < records.length; i++) this.accept(records[i]!, sink, i);
+    return promise;
+  }
+
+  /** Sends what is buffered without waiting for lingerMs, and resolves once every record sent so far is done. */
+  async flush(): Promise<void> {
+    this.flushing++;
+    this.wake();
+    try {
+      const loads: Promise<void>[] = [];
+      for (const t of this.loading) {
+        if (t.waiting !== null && t.waiting.length > 0) {
+          loads.push(
+            new Promise<void>((resolve) => {
+              if (t.loadWaiters === null) t.loadWaiters = [resolve];
+              else t.loadWaiters.push(resolve);
+            }),
+          );
+        }
+      }
+      if (loads.length > 0) await Promise.all(loads);
+      if (this.incomplete.size === 0) return;
+      await new Promise<void>((resolve) => {
+        let left = this.incomplete.size;
+        const one = (): void => {
+          if (--left === 0) resolve();
+        };
+        for (const b of this.incomplete) {
+          if (b.waiters === null) b.waiters = [one];
+          else b.waiters.push(one);
+        }
+      });
+    } finally {
+      this.flushing--;
+    }
+  }
+
+  /** Refuses new records, flushes, and closes the connections. */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      this.closing = true;
+      try {
+        await this.flush();
+      } finally {
+        if (this.timer !== null) clearTimeout(this.timer);
+        if (this.metadataTimer !== null) clearTimeout(this.metadataTimer);
+        this.timer = null;
+        this.metadataTimer = null;
+        this.shutDown = true;
+        await this.cluster.close();
+      }
+    })();
+    return this.closed;
+  }
+
+  /** A copy of the counters. */
+  metrics(): ProducerMetrics {
+    return { ...this.counters };
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  // ---- accepting records ----------------------------------------------------------------------------------------
+
+  private accept(record: ProducerRecord<K, V>, sink: DeliverySink, slot: number): void {
+    if (this.closing) {
+      sink.failed(slot, new KafkaClientError('the producer is closed'));
+      return;
+    }
+    try {
+      const key =
+        this.keySerializer === null ? bytesOf(record.key, 'key') : bytesOf(this.keySerializer(record.key as K), 'key');
+      const value =
+        this.valueSerializer === null
+          ? bytesOf(record.value, 'value')
+          : bytesOf(this.valueSerializer(record.value), 'value');
+      const timestamp = timestampOf(record.timestamp);
+      const topic = this.topics.get(record.topic) ?? this.addTopic(record.topic);
+      if (topic.waiting !== null) {
+        if (topic.waiting.length === 0) {
+          topic.waitingSince = Date.now();
+          this.loading.add(topic);
+          this.scheduleAt(topic.waitingSince + this.maxBlockMs);
+        }
+        topic.waiting.push({ key, value, headers: record.headers, partition: record.partition, timestamp, sink, slot });
+        return;
+      }
+      this.append(topic, record.partition, key, value, record.headers, timestamp, sink, slot);
+    } catch (e) {
+      sink.failed(slot, e instanceof Error ? e : new KafkaClientError(String(e)));
+    }
+  }
+
+  private addTopic(name: string): TopicState {
+    if (typeof name !== 'string' || name === '') throw new KafkaClientError('a record needs a topic');
+    const topic: TopicState = {
+      name,
+      partitions: [],
+      available: [],
+      choice: newPartitionChoice(),
+      known: false,
+      waiting: [],
+      waitingSince: 0,
+      loadWaiters: null,
+      compressionRatio: 1,
+      lastError: null,
+    };
+    this.topics.set(name, topic);
+    this.requestMetadata(true);
+    return topic;
+  }
+
+  /** Puts a record into its partition's open batch (throws for a record that cannot be sent). */
+  private append(
+    topic: TopicState,
+    requested: number | undefined,
+    key: Buffer | null,
+    value: Buffer | null,
+    headers: RecordHeaders | undefined,
+    timestamp: number,
+    sink: DeliverySink,
+    slot: number,
+  ): void {
+    const count = topic.partitions.length;
+    let partition: number;
+    let sticky = false;
+    if (requested === undefined || requested === null) {
+      partition = choosePartition(this.partitioner, topic.choice, topic.name, key, count, topic.available);
+      sticky = key === null && this.partitioner === 'default';
+    } else {
+      if (!Number.isInteger(requested) || requested < 0) throw new KafkaClientError(`invalid partition ${requested}`);
+      if (requested >= count) {
+        throw new KafkaError(
+          ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          `partition ${requested} of topic ${topic.name} does not exist (it has ${count})`,
+        );
+      }
+      partition = requested;
+    }
+    let ps = topic.partitions[partition]!;
+    let open = ps.open;
+    if (open !== null) {
+      if (open.tryAppend(timestamp, key, value, headers, sink, slot)) {
+        if (open.size >= this.batchLimit(topic)) this.closeFull(ps);
+        return;
+      }
+      this.closeFull(ps);
+      if (sticky) {
+        // KIP-480: the record that no longer fits opens a batch on the next sticky partition instead.
+        ps =
+          topic.partitions[choosePartition(this.partitioner, topic.choice, topic.name, key, count, topic.available)]!;
+        open = ps.open;
+        if (open !== null) {
+          if (open.tryAppend(timestamp, key, value, headers, sink, slot)) return;
+          this.closeFull(ps);
+        }
+      }
+    }
+    const bound = recordSizeBound(key, value, headers);
+    if (bound + BATCH_HEADER_BYTES > this.maxRequestSize) {
+      throw new KafkaError(
+        ErrorCode.MESSAGE_TOO_LARGE,
+        `the record is ${bound} bytes when serialized, more than maxRequestSize (${this.maxRequestSize})`,
+      );
+    }
+    const limit = this.batchLimit(topic);
+    const now = Date.now();
+    const batch = new ProducerBatch(now, Math.max(bound + BATCH_HEADER_BYTES, Math.min(limit, this.batchSize)), limit);
+    batch.seq = ps.nextSeq++;
+    batch.tryAppend(timestamp, key, value, headers, sink, slot);
+    ps.open = batch;
+    this.incomplete.add(batch);
+    this.active.add(ps);
+    if (batch.size >= limit) this.closeFull(ps);
+    else if (this.lingerMs === 0 || this.flushing > 0) this.wake();
+    else this.scheduleAt(now + this.lingerMs);
+  }
+
+  /** Most uncompressed bytes of a batch of `topic`: batchSize, or what should compress to about that. */
+  private batchLimit(topic: TopicState): number {
+    if (this.codec === 0) return this.batchSize;
+    const gain = Math.min(MAX_COMPRESSION_GAIN, 1 / topic.compressionRatio);
+    return Math.max(this.batchSize, Math.min(Math.floor(this.batchSize * gain), this.maxRequestSize >>> 1));
+  }
+
+  private closeFull(ps: PartitionState): void {
+    this.closeOpen(ps);
+    this.wake();
+  }
+
+  /** Closes the partition's open batch (encoding it) and queues it. */
+  private closeOpen(ps: PartitionState): ProducerBatch {
+    const batch = ps.open!;
+    ps.open = null;
+    const uncompressed = batch.size;
+    const encoded = batch.close(this.codec, this.compressionLevel);
+    if (this.codec !== 0) {
+      // Learn the topic's compression ratio: fast up (no batch far over batchSize), slowly down.
+      const observed = Math.max(encoded.length / uncompressed, 1 / MAX_COMPRESSION_GAIN);
+      const t = ps.topic;
+      t.compressionRatio =
+        observed > t.compressionRatio ? Math.min(1, observed * 1.05) : t.compressionRatio * 0.9 + observed * 0.1;
+    }
+    stickyBatchClosed(ps.topic.choice, ps.index);
+    ps.queue.push(batch);
+    return batch;
+  }
+
+  // ---- the sender -----------------------------------------------------------------------------------------------
+
+  private wake(): void {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    setImmediate(this.drainBound);
+  }
+
+  private scheduleAt(at: number): void {
+    if (at >= this.timerAt) return;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(this.onTimer, Math.max(0, at - Date.now()));
+  }
+
+  private node(id: number): NodeState {
+    let node = this.nodes.get(id);
+    if (node === undefined) {
+      node = { id, conn: null, connecting: false, retryAt: 0, inFlight: 0, version: -1, lastError: null };
+      this.nodes.set(id, node);
+    }
+    return node;
+  }
+
+  private connectNode(node: NodeState): void {
+    node.connecting = true;
+    this.cluster.connection(node.id).then(
+      (conn) => {
+        node.connecting = false;
+        try {
+          node.version = conn.version(PRODUCE, PRODUCE_MIN_VERSION, PRODUCE_MAX_VERSION);
+        } catch (e) {
+          node.lastError = e as Error;
+          node.retryAt = Date.now() + this.retryBackoffMaxMs;
+          this.wake();
+          return;
+        }
+        node.conn = conn;
+        node.lastError = null;
+        conn.onClose(() => {
+          if (node.conn === conn) node.conn = null;
+          this.wake();
+        });
+        this.wake();
+      },
+      (e: Error) => {
+        node.connecting = false;
+        node.lastError = e;
+        node.retryAt = Date.now() + this.retryBackoffMs;
+        this.requestMetadata(false);
+        this.wake();
+      },
+    );
+  }
+
+  /** One sender pass: expire, pick what is ready, send. */
+  private drain(): void {
+    this.drainScheduled = false;
+    const now = Date.now();
+    let nextAt = Number.POSITIVE_INFINITY;
+    let needMetadata = false;
+    const force = this.flushing > 0 || this.closing;
+
+    for (const topic of this.loading) {
+      if (topic.waiting === null || topic.waiting.length === 0) {
+        this.loading.delete(topic);
+        continue;
+      }
+      needMetadata = true;
+      const expiry = topic.waitingSince + this.maxBlockMs;
+      if (expiry <= now) {
+        this.failWaiting(
+          topic,
+          new KafkaTimeoutError(`topic ${topic.name} is not in the metadata after ${this.maxBlockMs} ms`, {
+            cause: topic.lastError ?? this.lastMetadataError ?? undefined,
+          }),
+        );
+      } else if (expiry < nextAt) nextAt = expiry;
+    }
+
+    let ready: Map<NodeState, PartitionState[]> | null = null;
+    for (const ps of this.active) {
+      this.expire(ps, now);
+      const head = ps.queue.length > 0 ? ps.queue[0]! : null;
+      const oldest = head ?? ps.open;
+      if (oldest === null) {
+        this.active.delete(ps);
+        continue;
+      }
+      const expiry = oldest.createdAt + this.deliveryTimeoutMs;
+      if (ps.inFlight >= this.partitionInFlight) continue;
+      if (expiry < nextAt) nextAt = expiry;
+      if (head === null) {
+        const due = ps.open!.createdAt + this.lingerMs;
+        if (!force && due > now) {
+          if (due < nextAt) nextAt = due;
+          continue;
+        }
+      } else if (head.retryAt > now) {
+        if (head.retryAt < nextAt) nextAt = head.retryAt;
+        continue;
+      }
+      if (ps.leader < 0) {
+        needMetadata = true;
+        continue;
+      }
+      const node = this.node(ps.leader);
+      if (node.conn === null || node.conn.closed) {
+        node.conn = null;
+        if (!node.connecting) {
+          if (node.retryAt <= now) this.connectNode(node);
+          else if (node.retryAt < nextAt) nextAt = node.retryAt;
+        }
+        continue;
+      }
+      if (node.inFlight >= this.maxInFlight) continue;
+      ready ??= new Map();
+      const list = ready.get(node);
+      if (list === undefined) ready.set(node, [ps]);
+      else list.push(ps);
+    }
+
+    if (ready !== null) for (const [node, list] of ready) this.sendTo(node, list);
+    if (needMetadata) this.requestMetadata(false);
+    else if (this.topics.size > 0 && now - this.lastMetadataAt > this.metadataMaxAgeMs) this.requestMetadata(false);
+    if (nextAt < Number.POSITIVE_INFINITY) this.scheduleAt(nextAt);
+  }
+
+  /** Fails the batches of a partition that are not in flight and older than deliveryTimeoutMs. */
+  private expire(ps: PartitionState, now: number): void {
+    const limit = now - this.deliveryTimeoutMs;
+    while (ps.queue.length > 0 && ps.queue[0]!.createdAt <= limit) this.expireBatch(ps, ps.queue.shift()!, now);
+    if (ps.open !== null && ps.open.createdAt <= limit) {
+      const batch = ps.open;
+      ps.open = null;
+      stickyBatchClosed(ps.topic.choice, ps.index);
+      this.expireBatch(ps, batch, now);
+    }
+  }
+
+  private expireBatch(ps: PartitionState, batch: ProducerBatch, now: number, last: Error | null = null): void {
+    const cause = last ?? batch.lastError ?? this.nodes.get(ps.leader)?.lastError ?? this.lastMetadataError;
+    this.fail(
+      batch,
+      new KafkaTimeoutError(
+        `expiring ${batch.count} record(s) for ${ps.topic.name}-${ps.index}: ${now - batch.createdAt} ms has passed since batch creation`,
+        cause === null || cause === undefined ? undefined : { cause },
+      ),
+    );
+  }
+
+  /** Sends the ready partitions led by `node`, as few requests as maxRequestSize allows. */
+  private sendTo(node: NodeState, list: PartitionState[]): void {
+    let i = 0;
+    while (i < list.length && node.inFlight < this.maxInFlight && node.conn !== null) {
+      const partitions: PartitionState[] = [];
+      const batches: ProducerBatch[] = [];
+      const topicData: ProduceRequestTopicProduceData[] = [];
+      let current: ProduceRequestTopicProduceData | null = null;
+      let bytes = 0;
+      for (; i < list.length; i++) {
+        const ps = list[i]!;
+        const batch = ps.queue.length > 0 ? ps.queue[0]! : this.closeOpen(ps);
+        const records = batch.encoded!;
+        if (batches.length > 0 && bytes + records.length > this.maxRequestSize) break;
+        ps.queue.shift();
+        ps.inFlight++;
+        bytes += records.length;
+        partitions.push(ps);
+        batches.push(batch);
+        if (current === null || current.name !== ps.topic.name) {
+          current = topicData.find((t) => t.name === ps.topic.name) ?? null;
+          if (current === null) {
+            current = { name: ps.topic.name, partitionData: [] };
+            topicData.push(current);
+          }
+        }
+        current.partitionData.push({ index: ps.index, records });
+      }
+      this.sendRequest({ node, partitions, batches }, topicData);
+    }
+  }
+
+  private sendRequest(request: InFlightRequest, topicData: ProduceRequestTopicProduceData[]): void {
+    const { node } = request;
+    const conn = node.conn!;
+    node.inFlight++;
+    this.counters.requests++;
+    this.counters.batches += request.batches.length;
+    const body = { transactionalId: null, acks: this.acks, timeoutMs: this.requestTimeoutMs, topicData };
+    if (this.acks === 0) {
+      conn.send(PRODUCE, node.version, body, { expectResponse: false }).then(
+        () => this.onWritten(request),
+        (e: Error) => this.onRequestFailed(request, e),
+      );
+    } else {
+      conn.send<ProduceResponse>(PRODUCE, node.version, body).then(
+        (res) => this.onResponse(request, res),
+        (e: Error) => this.onRequestFailed(request, e),
+      );
+    }
+  }
+
+  private onWritten(request: InFlightRequest): void {
+    request.node.inFlight--;
+    const { partitions, batches } = request;
+    for (let i = 0; i < batches.length; i++) {
+      partitions[i]!.inFlight--;
+      this.complete(partitions[i]!, batches[i]!, -1n, -1n);
+    }
+    this.wake();
+  }
+
+  private onResponse(request: InFlightRequest, res: ProduceResponse): void {
+    request.node.inFlight--;
+    const { partitions, batches } = request;
+    const answered = new Array<boolean>(batches.length).fill(false);
+    let cursor = 0;
+    for (const t of res.responses) {
+      for (const r of t.partitionResponses) {
+        // Answers come in request order; search only when they do not.
+        let j = cursor;
+        if (j >= partitions.length || partitions[j]!.topic.name !== t.name || partitions[j]!.index !== r.index) {
+          j = partitions.findIndex((ps) => ps.topic.name === t.name && ps.index === r.index);
+        }
+        if (j < 0 || answered[j]) continue;
+        answered[j] = true;
+        cursor = j + 1;
+        const ps = partitions[j]!;
+        ps.inFlight--;
+        if (r.errorCode === ErrorCode.NONE) {
+          this.complete(ps, batches[j]!, r.baseOffset, r.logAppendTimeMs);
+        } else {
+          const detail = r.errorMessage ?? new KafkaError(r.errorCode).message;
+          this.retryOrFail(ps, batches[j]!, new KafkaError(r.errorCode, `${t.name}-${r.index}: ${detail}`));
+        }
+      }
+    }
+    for (let j = 0; j < batches.length; j++) {
+      if (answered[j]) continue;
+      const ps = partitions[j]!;
+      ps.inFlight--;
+      this.retryOrFail(
+        ps,
+        batches[j]!,
+        new KafkaError(ErrorCode.NETWORK_EXCEPTION, `${ps.topic.name}-${ps.index}: the answer left the partition out`),
+      );
+    }
+    this.wake();
+  }
+
+  private onRequestFailed(request: InFlightRequest, error: Error): void {
+    const { node, partitions, batches } = request;
+    node.inFlight--;
+    node.lastError = error;
+    if (node.conn?.closed) node.conn = null;
+    // A lost connection may mean the leader moved.
+    this.requestMetadata(false);
+    for (let i = 0; i < batches.length; i++) {
+      partitions[i]!.inFlight--;
+      this.retryOrFail(partitions[i]!, batches[i]!, error);
+    }
+    this.wake();
+  }
+
+  private retryOrFail(ps: PartitionState, batch: ProducerBatch, error: Error): void {
+    const now = Date.now();
+    if (!isRetriable(error) || batch.attempts >= this.retries || !ps.topic.known) {
+      this.fail(batch, error);
+      return;
+    }
+    if (now >= batch.createdAt + this.deliveryTimeoutMs) {
+      this.expireBatch(ps, batch, now, error);
+      return;
+    }
+    batch.attempts++;
+    this.counters.retries++;
+    batch.lastError = error;
+    batch.retryAt = now + Math.min(this.retryBackoffMaxMs, this.retryBackoffMs * 2 ** (batch.attempts - 1));
+    // Back in its place: before every batch of the partition that came after it.
+    const q = ps.queue;
+    let at = 0;
+    while (at < q.length && q[at]!.seq < batch.seq) at++;
+    q.splice(at, 0, batch);
+    this.active.add(ps);
+    if (error instanceof KafkaError && isStaleMetadataError(error.code)) {
+      this.requestMetadata(false);
+    }
+    this.scheduleAt(batch.retryAt);
+  }
+
+  private complete(ps: PartitionState, batch: ProducerBatch, baseOffset: bigint, logAppendTime: bigint): void {
+    const topic = ps.topic.name;
+    const partition = ps.index;
+    const appendTime = logAppendTime >= 0n ? Number(logAppendTime) : -1;
+    const { sinks, slots, timestamps } = batch;
+    let offset = baseOffset;
+    for (let i = 0; i < batch.count; i++) {
+      sinks[i]!.delivered(slots[i]!, {
+        topic,
+        partition,
+        offset,
+        timestamp: appendTime >= 0 ? appendTime : timestamps[i]!,
+      });
+      if (baseOffset >= 0n) offset++;
+    }
+    this.counters.recordsDelivered += batch.count;
+    this.finish(batch);
+  }
+
+  private fail(batch: ProducerBatch, error: Error): void {
+    const { sinks, slots } = batch;
+    for (let i = 0; i < batch.count; i++) sinks[i]!.failed(slots[i]!, error);
+    this.counters.recordsFailed += batch.count;
+    this.finish(batch);
+  }
+
+  private finish(batch: ProducerBatch): void {
+    this.incomplete.delete(batch);
+    const waiters = batch.waiters;
+    if (waiters !== null) {
+      batch.waiters = null;
+      for (const w of waiters) w();
+    }
+  }
+
+  // ---- metadata -------------------------------------------------------------------------------------------------
+
+  /** Refreshes topic metadata: now when `urgent` (a new topic), else not sooner than retryBackoffMs after the last. */
+  private requestMetadata(urgent: boolean): void {
+    if (this.shutDown) return;
+    if (this.metadataRunning) {
+      if (this.metadataAgain < 2) this.metadataAgain = urgent ? 2 : 1;
+      return;
+    }
+    const wait = urgent ? 0 : this.lastMetadataAt + this.retryBackoffMs - Date.now();
+    if (wait > 0) {
+      this.metadataTimer ??= setTimeout(() => {
+        this.metadataTimer = null;
+        this.requestMetadata(true);
+      }, wait);
+      return;
+    }
+    if (this.metadataTimer !== null) {
+      clearTimeout(this.metadataTimer);
+      this.metadataTimer = null;
+    }
+    this.metadataRunning = true;
+    this.refreshMetadata()
+      .then(
+        () => {
+          this.lastMetadataError = null;
+        },
+        (e: Error) => {
+          this.lastMetadataError = e;
+        },
+      )
+      .finally(() => {
+        this.metadataRunning = false;
+        this.lastMetadataAt = Date.now();
+        const again = this.metadataAgain;
+        this.metadataAgain = 0;
+        if (again !== 0) this.requestMetadata(again === 2);
+        this.wake();
+      });
+  }
+
+  private async refreshMetadata(): Promise<void> {
+    const names = [...this.topics.keys()];
+    const conn = await this.cluster.anyConnection();
+    const v = conn.version(METADATA, 4, 12);
+    const res = await conn.send<MetadataResponse>(METADATA, v, {
+      topics: names.map((name) => ({ name })),
+      allowAutoTopicCreation: true,
+      includeClusterAuthorizedOperations: false,
+      includeTopicAuthorizedOperations: false,
+    });
+    for (const t of res.topics) {
+      if (t.name === null) continue;
+      const topic = this.topics.get(t.name);
+      if (topic !== undefined) this.applyTopic(topic, t);
+    }
+  }
+
+  private applyTopic(topic: TopicState, t: MetadataResponseMetadataResponseTopic): void {
+    if (t.errorCode !== ErrorCode.NONE || t.partitions.length === 0) {
+      const error = new KafkaError(
+        t.errorCode === ErrorCode.NONE ? ErrorCode.LEADER_NOT_AVAILABLE : t.errorCode,
+        t.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+          ? `topic ${topic.name} does not exist (and the broker does not create topics on demand)`
+          : `topic ${topic.name}: ${new KafkaError(t.errorCode).message}`,
+      );
+      topic.lastError = error;
+      if (t.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION || !error.retriable) this.topicGone(topic, error);
+      return;
+    }
+    topic.lastError = null;
+    let count = topic.partitions.length;
+    for (const p of t.partitions) count = Math.max(count, p.partitionIndex + 1);
+    for (let i = topic.partitions.length; i < count; i++) {
+      topic.partitions.push({ topic, index: i, leader: -1, open: null, queue: [], inFlight: 0, nextSeq: 0 });
+    }
+    for (const ps of topic.partitions) ps.leader = -1;
+    for (const p of t.partitions) topic.partitions[p.partitionIndex]!.leader = p.leaderId;
+    const available: number[] = [];
+    for (const ps of topic.partitions) if (ps.leader >= 0) available.push(ps.index);
+    topic.available = available;
+    if (!topic.known) {
+      topic.known = true;
+      const waiting = topic.waiting ?? [];
+      topic.waiting = null;
+      this.loading.delete(topic);
+      for (const r of waiting) {
+        try {
+          this.append(topic, r.partition, r.key, r.value, r.headers, r.timestamp, r.sink, r.slot);
+        } catch (e) {
+          r.sink.failed(r.slot, e as Error);
+        }
+      }
+      this.loaded(topic);
+    }
+  }
+
+  /** The topic does not exist (any more): its records that are not in flight fail, and it is looked up afresh. */
+  private topicGone(topic: TopicState, error: Error): void {
+    this.failWaiting(topic, error);
+    this.topics.delete(topic.name);
+    if (!topic.known) return;
+    topic.known = false;
+    for (const ps of topic.partitions) {
+      for (const batch of ps.queue.splice(0)) this.fail(batch, error);
+      if (ps.open !== null) {
+        const batch = ps.open;
+        ps.open = null;
+        this.fail(batch, error);
+      }
+    }
+  }
+
+  private failWaiting(topic: TopicState, error: Error): void {
+    const waiting = topic.waiting;
+    if (waiting === null || waiting.length === 0) return;
+    topic.waiting = [];
+    this.loading.delete(topic);
+    for (const r of waiting) r.sink.failed(r.slot, error);
+    this.counters.recordsFailed += waiting.length;
+    this.loaded(topic);
+  }
+
+  private loaded(topic: TopicState): void {
+    const waiters = topic.loadWaiters;
+    if (waiters === null) return;
+    topic.loadWaiters = null;
+    for (const w of waiters) w();
+  }
+}
