@@ -287,6 +287,46 @@ describe('Producer', () => {
     }
   });
 
+  it('a partition that waits for its batch in flight lets the next batch grow past batchSize', async () => {
+    await createTopic('grow', 1);
+    await using p = producer({ batchSize: 1000, lingerMs: 0 });
+    const reports = await p.sendBatch(
+      Array.from({ length: 600 }, (_, i) => ({
+        topic: 'grow',
+        key: i % 2 ? null : text(`${i}`),
+        value: Buffer.alloc(100, i),
+      })),
+    );
+    assert.deepEqual(
+      reports.map((r) => Number(r.offset)),
+      reports.map((_, i) => i),
+    );
+    const batches = await readBatches('grow', 0);
+    const sizes = batches.map((b) => b.records.length);
+    assert.ok(sizes[0]! <= 9, `the first batch (nothing in flight yet) keeps to batchSize: ${sizes[0]} records`);
+    assert.ok(Math.max(...sizes) > 9, `later batches grew: ${sizes}`);
+    assert.ok(batches.length < 30, `${batches.length} batches for 600 records of 100 bytes`);
+    assert.equal(p.metrics().requests, batches.length);
+  });
+
+  it('a batch larger than max.message.bytes is split and sent again, in order', async () => {
+    await createTopic('split', 1, { 'max.message.bytes': '5000' });
+    await using p = producer({ batchSize: 20_000, lingerMs: 20 });
+    const reports = await p.sendBatch(
+      Array.from({ length: 40 }, (_, i) => ({ topic: 'split', value: Buffer.alloc(500, i) })),
+    );
+    assert.deepEqual(
+      reports.map((r) => Number(r.offset)),
+      reports.map((_, i) => i),
+    );
+    assert.ok(p.metrics().splits >= 2, `splits: ${p.metrics().splits}`);
+    const batches = await readBatches('split', 0);
+    for (const b of batches) assert.ok(b.batchLength + 12 <= 5000, `a stored batch of ${b.batchLength + 12} bytes`);
+    const records = batches.flatMap((b) => b.records);
+    assert.equal(records.length, 40);
+    for (const [i, r] of records.entries()) assert.ok(r.value!.equals(Buffer.alloc(500, i)), `record ${i}`);
+  });
+
   it('acks 0 (no answer, offset -1), 1 and all', async () => {
     for (const acks of [0, 1, 'all'] as const) {
       const topic = `acks-${acks}`;

@@ -4,8 +4,10 @@
  * header will take), so nothing is kept per record but its delivery target and timestamp, and closing the batch
  * only fills the header, compresses when asked, and computes the CRC-32C. The encoded bytes are kept for retries.
  *
- * A batch holds at most `limit` bytes, except that its first record always fits (the buffer grows for it): a record
- * larger than batchSize travels alone, as in the Java client.
+ * Each append says how large the batch may grow (the producer lets a batch grow past batchSize while the partition
+ * waits for its previous batch); the first record always fits, so a record larger than that travels alone, as in the
+ * Java client. A batch the broker finds too large (MESSAGE_TOO_LARGE) is split into smaller ones (`split`), with
+ * the records' bytes reused and only their offset and timestamp deltas written anew.
  */
 import {
   ATTRIBUTES_OFFSET,
@@ -24,7 +26,7 @@ import {
   RECORD_COUNT_OFFSET,
   RECORDS_OFFSET,
 } from '../../protocol/records/batch-header.js';
-import { compress } from '../../protocol/records/compression.js';
+import { compress, decompress } from '../../protocol/records/compression.js';
 import { crc32c } from '../../protocol/records/crc32c.js';
 import { KafkaClientError } from '../errors.js';
 import type { DeliveryReport, HeaderValue, RecordHeaders } from './types.js';
@@ -77,6 +79,22 @@ function writeUvarlong(buf: Buffer, pos: number, v: number): number {
     v = Math.floor(v / 128);
   }
   buf[pos++] = v;
+  return pos;
+}
+
+function readUvarint(buf: Buffer, pos: number): [number, number] {
+  let v = 0;
+  let shift = 0;
+  for (;;) {
+    const b = buf[pos++]!;
+    v += (b & 0x7f) * 2 ** shift;
+    if (b < 0x80) return [v, pos];
+    shift += 7;
+  }
+}
+
+function skipVarint(buf: Buffer, pos: number): number {
+  while (buf[pos++]! >= 0x80);
   return pos;
 }
 
@@ -198,8 +216,6 @@ export class ProducerBatch {
   constructor(
     readonly createdAt: number,
     capacity: number,
-    /** Most bytes (header included, uncompressed) the batch takes once it holds a record. */
-    private readonly limit: number,
   ) {
     this.buf = Buffer.allocUnsafe(Math.max(capacity, RECORDS_OFFSET));
   }
@@ -209,9 +225,12 @@ export class ProducerBatch {
     return this.pos;
   }
 
+  /** Bytes of the records before compression (kept after closing). */
+  uncompressedSize = 0;
+
   /**
-   * Encodes one record into the batch; false (and nothing changed) when it would pass the batch's limit. Header
-   * values are checked here; a bad one throws KafkaClientError, with nothing appended.
+   * Encodes one record into the batch; false (and nothing changed) when the batch would pass `limit` bytes (header
+   * included, uncompressed). Header values are checked here; a bad one throws KafkaClientError, nothing appended.
    */
   tryAppend(
     timestamp: number,
@@ -220,6 +239,7 @@ export class ProducerBatch {
     headers: RecordHeaders | undefined,
     sink: DeliverySink,
     slot: number,
+    limit: number,
   ): boolean {
     const first = this.count === 0;
     const tsDelta = first ? 0 : zigzag64(timestamp - this.baseTimestamp);
@@ -236,8 +256,8 @@ export class ProducerBatch {
       hSize;
     const end = this.pos + uvarintSize(zigzag32(body)) + body;
     if (end > this.buf.length) {
-      if (!first && end > this.limit) return false;
-      this.grow(end);
+      if (!first && end > limit) return false;
+      this.grow(end, limit);
     }
     const buf = this.buf;
     let p = writeUvarint(buf, this.pos, zigzag32(body));
@@ -249,7 +269,34 @@ export class ProducerBatch {
     p = writeUvarint(buf, p, zigzag32(hCount));
     if (hCount > 0) p = writeHeaders(buf, p, headers!);
     this.pos = p;
-    if (first) {
+    this.appended(timestamp, sink, slot);
+    return true;
+  }
+
+  /** Like tryAppend, with the record's key, value and headers already encoded (`rest`), as `split` has them. */
+  private tryAppendEncoded(timestamp: number, rest: Buffer, sink: DeliverySink, slot: number, limit: number): boolean {
+    const first = this.count === 0;
+    const tsDelta = first ? 0 : zigzag64(timestamp - this.baseTimestamp);
+    const offsetDelta = this.count;
+    const body = 1 + uvarlongSize(tsDelta) + uvarintSize(zigzag32(offsetDelta)) + rest.length;
+    const end = this.pos + uvarintSize(zigzag32(body)) + body;
+    if (end > this.buf.length) {
+      if (!first && end > limit) return false;
+      this.grow(end, limit);
+    }
+    const buf = this.buf;
+    let p = writeUvarint(buf, this.pos, zigzag32(body));
+    buf[p++] = 0;
+    p = writeUvarlong(buf, p, tsDelta);
+    p = writeUvarint(buf, p, zigzag32(offsetDelta));
+    buf.set(rest, p);
+    this.pos = p + rest.length;
+    this.appended(timestamp, sink, slot);
+    return true;
+  }
+
+  private appended(timestamp: number, sink: DeliverySink, slot: number): void {
+    if (this.count === 0) {
       this.baseTimestamp = timestamp;
       this.maxTimestamp = timestamp;
     } else if (timestamp > this.maxTimestamp) this.maxTimestamp = timestamp;
@@ -257,17 +304,46 @@ export class ProducerBatch {
     this.sinks.push(sink);
     this.slots.push(slot);
     this.timestamps.push(timestamp);
-    return true;
   }
 
-  private grow(needed: number): void {
-    const next = Buffer.allocUnsafe(Math.max(needed, Math.min(this.limit, this.buf.length * 2)));
+  private grow(needed: number, limit: number): void {
+    const next = Buffer.allocUnsafe(Math.max(needed, Math.min(limit, this.buf.length * 2)));
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
   }
 
+  /**
+   * The records of this closed batch in new batches of at most `limit` bytes each (uncompressed), in order, not yet
+   * closed; they inherit the creation time, so the delivery timeout still counts from the first send.
+   */
+  split(codec: number, limit: number): ProducerBatch[] {
+    const encoded = this.encoded!;
+    const payload = encoded.subarray(RECORDS_OFFSET);
+    const records = codec === 0 ? payload : decompress(codec, payload, { maxBytes: 0x7fffffff });
+    const out: ProducerBatch[] = [];
+    let current = new ProducerBatch(this.createdAt, Math.min(limit, records.length + RECORDS_OFFSET));
+    let pos = 0;
+    for (let i = 0; i < this.count; i++) {
+      let p = pos;
+      const [length, afterLength] = readUvarint(records, p);
+      p = afterLength;
+      const end = p + (length >>> 1);
+      p = skipVarint(records, skipVarint(records, p + 1)); // attributes, timestamp delta, offset delta
+      const rest = records.subarray(p, end);
+      pos = end;
+      if (!current.tryAppendEncoded(this.timestamps[i]!, rest, this.sinks[i]!, this.slots[i]!, limit)) {
+        out.push(current);
+        current = new ProducerBatch(this.createdAt, Math.min(limit, records.length - pos + RECORDS_OFFSET));
+        current.tryAppendEncoded(this.timestamps[i]!, rest, this.sinks[i]!, this.slots[i]!, limit);
+      }
+    }
+    out.push(current);
+    return out;
+  }
+
   /** Fills in the header (compressing the records first when `codec` is not 0) and keeps the result. */
   close(codec: number, level: number | undefined): Buffer {
+    this.uncompressedSize = this.pos - RECORDS_OFFSET;
     let out: Buffer;
     if (codec === 0) {
       out = this.buf.subarray(0, this.pos);

@@ -59,6 +59,8 @@ const PRODUCE_MAX_VERSION = 11;
 
 /** Compressed batches take at most this many times batchSize of uncompressed records. */
 const MAX_COMPRESSION_GAIN = 16;
+/** A partition waiting for its batch in flight lets the next one grow up to this many times its usual limit. */
+const GROWTH = 16;
 
 interface PartitionState {
   readonly topic: TopicState;
@@ -100,6 +102,8 @@ interface TopicState {
   loadWaiters: (() => void)[] | null;
   /** Estimated compressed/uncompressed size of this topic's batches. */
   compressionRatio: number;
+  /** A batch was too large for the broker: batches of this topic stay within batchSize from now on. */
+  noGrowth: boolean;
   lastError: Error | null;
 }
 
@@ -246,6 +250,7 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
     recordsDelivered: 0,
     recordsFailed: 0,
     retries: 0,
+    splits: 0,
   };
   private drainScheduled = false;
   private timer: NodeJS.Timeout | null = null;
@@ -448,6 +453,7 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
       waitingSince: 0,
       loadWaiters: null,
       compressionRatio: 1,
+      noGrowth: false,
       lastError: null,
     };
     this.topics.set(name, topic);
@@ -471,7 +477,8 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
     let sticky = false;
     if (requested === undefined || requested === null) {
       partition = choosePartition(this.partitioner, topic.choice, topic.name, key, count, topic.available);
-      sticky = key === null && this.partitioner === 'default';
+      // With one partition to choose from there is nothing to move to: such batches grow like keyed ones.
+      sticky = key === null && this.partitioner === 'default' && topic.available.length > 1;
     } else {
       if (!Number.isInteger(requested) || requested < 0) throw new KafkaClientError(`invalid partition ${requested}`);
       if (requested >= count) {
@@ -483,10 +490,11 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
       partition = requested;
     }
     let ps = topic.partitions[partition]!;
+    let limit = sticky ? this.batchLimit(topic) : this.appendLimit(ps);
     let open = ps.open;
     if (open !== null) {
-      if (open.tryAppend(timestamp, key, value, headers, sink, slot)) {
-        if (open.size >= this.batchLimit(topic)) this.closeFull(ps);
+      if (open.tryAppend(timestamp, key, value, headers, sink, slot, limit)) {
+        if (open.size >= limit) this.closeFull(ps);
         return;
       }
       this.closeFull(ps);
@@ -496,7 +504,7 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
           topic.partitions[choosePartition(this.partitioner, topic.choice, topic.name, key, count, topic.available)]!;
         open = ps.open;
         if (open !== null) {
-          if (open.tryAppend(timestamp, key, value, headers, sink, slot)) return;
+          if (open.tryAppend(timestamp, key, value, headers, sink, slot, limit)) return;
           this.closeFull(ps);
         }
       }
@@ -508,11 +516,11 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
         `the record is ${bound} bytes when serialized, more than maxRequestSize (${this.maxRequestSize})`,
       );
     }
-    const limit = this.batchLimit(topic);
+    if (sticky) limit = this.batchLimit(topic);
     const now = Date.now();
-    const batch = new ProducerBatch(now, Math.max(bound + BATCH_HEADER_BYTES, Math.min(limit, this.batchSize)), limit);
+    const batch = new ProducerBatch(now, Math.max(bound + BATCH_HEADER_BYTES, Math.min(limit, this.batchSize)));
     batch.seq = ps.nextSeq++;
-    batch.tryAppend(timestamp, key, value, headers, sink, slot);
+    batch.tryAppend(timestamp, key, value, headers, sink, slot, limit);
     ps.open = batch;
     this.incomplete.add(batch);
     this.active.add(ps);
@@ -526,6 +534,18 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
     if (this.codec === 0) return this.batchSize;
     const gain = Math.min(MAX_COMPRESSION_GAIN, 1 / topic.compressionRatio);
     return Math.max(this.batchSize, Math.min(Math.floor(this.batchSize * gain), this.maxRequestSize >>> 1));
+  }
+
+  /**
+   * How large the partition's open batch may grow: its batch limit, or, while it could not be sent anyway (the
+   * partition's previous batch is in flight or others wait before it), up to GROWTH times that. What arrives during
+   * one round trip then goes in one request, where Java's producer would have several batches of the partition in
+   * flight, which a retry could reorder.
+   */
+  private appendLimit(ps: PartitionState): number {
+    const normal = this.batchLimit(ps.topic);
+    if ((ps.inFlight < this.partitionInFlight && ps.queue.length === 0) || ps.topic.noGrowth) return normal;
+    return Math.max(normal, Math.min(normal * GROWTH, this.maxRequestSize >>> 1));
   }
 
   private closeFull(ps: PartitionState): void {
@@ -644,8 +664,9 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
       if (ps.inFlight >= this.partitionInFlight) continue;
       if (expiry < nextAt) nextAt = expiry;
       if (head === null) {
-        const due = ps.open!.createdAt + this.lingerMs;
-        if (!force && due > now) {
+        const open = ps.open!;
+        const due = open.createdAt + this.lingerMs;
+        if (!force && due > now && open.size < this.batchLimit(ps.topic)) {
           if (due < nextAt) nextAt = due;
           continue;
         }
@@ -783,6 +804,11 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
         ps.inFlight--;
         if (r.errorCode === ErrorCode.NONE) {
           this.complete(ps, batches[j]!, r.baseOffset, r.logAppendTimeMs);
+        } else if (
+          (r.errorCode === ErrorCode.MESSAGE_TOO_LARGE || r.errorCode === ErrorCode.RECORD_LIST_TOO_LARGE) &&
+          batches[j]!.count > 1
+        ) {
+          this.splitAndRequeue(ps, batches[j]!);
         } else {
           const detail = r.errorMessage ?? new KafkaError(r.errorCode).message;
           this.retryOrFail(ps, batches[j]!, new KafkaError(r.errorCode, `${t.name}-${r.index}: ${detail}`));
@@ -814,6 +840,33 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
       this.retryOrFail(partitions[i]!, batches[i]!, error);
     }
     this.wake();
+  }
+
+  /**
+   * A batch the broker found too large goes back as smaller ones (at most batchSize, and at most half of it, so a
+   * batchSize above the topic's max.message.bytes still ends in single records), in its place; this does not count
+   * as a retry. The topic's batches stop growing past batchSize.
+   */
+  private splitAndRequeue(ps: PartitionState, batch: ProducerBatch): void {
+    ps.topic.noGrowth = true;
+    const half = Math.ceil((batch.uncompressedSize + BATCH_HEADER_BYTES) / 2);
+    const pieces = batch.split(this.codec, Math.min(this.batchLimit(ps.topic), half));
+    const q = ps.queue;
+    let at = 0;
+    while (at < q.length && q[at]!.seq < batch.seq) at++;
+    this.incomplete.delete(batch);
+    for (const [i, piece] of pieces.entries()) {
+      piece.seq = batch.seq + i / pieces.length;
+      piece.attempts = batch.attempts;
+      piece.close(this.codec, this.compressionLevel);
+      this.incomplete.add(piece);
+    }
+    // Pieces of one partition finish in order: whoever waited for the batch waits for its last piece.
+    pieces[pieces.length - 1]!.waiters = batch.waiters;
+    batch.waiters = null;
+    q.splice(at, 0, ...pieces);
+    this.active.add(ps);
+    this.counters.splits++;
   }
 
   private retryOrFail(ps: PartitionState, batch: ProducerBatch, error: Error): void {

@@ -116,4 +116,6 @@ export interface ProducerMetrics {
   recordsFailed: number;
   /** Batches sent again after a retriable error. */
   retries: number;
+  /** Batches split after the broker found them too large. */
+  splits: number;
 }
