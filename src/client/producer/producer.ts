@@ -15,9 +15,13 @@
  * not 0) a partition has at most one batch in flight: a later batch of the same partition is sent only once the
  * earlier one is acknowledged or has failed for good. Holding later batches back only after a failure would not be
  * enough: batches already in flight behind the failed one may be written before it is resent. Pipelining still
- * happens across partitions (up to maxInFlightRequestsPerConnection requests per broker), and a partition whose
- * batch is in flight keeps filling its next batch, so it sends bigger batches under load. With retries = 0 or
- * acks = 0 a partition may have up to maxInFlightRequestsPerConnection batches in flight.
+ * happens across partitions (up to maxInFlightRequestsPerConnection requests per broker). To keep one partition's
+ * throughput up all the same, a partition whose next batch cannot be sent yet (its previous batch is in flight, or
+ * others wait before it) lets that batch grow past batchSize, up to 16 times (and half of maxRequestSize): what
+ * arrives during one round trip goes in one request, where the Java producer would pipeline several batches. With
+ * retries = 0 or acks = 0 nothing is retried and a partition may have up to maxInFlightRequestsPerConnection
+ * batches in flight. A batch the broker refuses as too large (MESSAGE_TOO_LARGE, e.g. a topic with a small
+ * max.message.bytes) is split in place and sent again, and that topic's batches stop growing.
  *
  * Topics are looked up with Metadata requests that allow auto-creation (as the Java producer's do); records sent to
  * a topic whose metadata has not arrived wait in order, for at most `maxBlockMs`. A topic the broker says does not
@@ -443,6 +447,10 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
 
   private addTopic(name: string): TopicState {
     if (typeof name !== 'string' || name === '') throw new KafkaClientError('a record needs a topic');
+    // Kafka's rule for topic names; checked here so that one bad name cannot break the metadata requests for all.
+    if (name.length > 249 || name === '.' || name === '..' || !/^[a-zA-Z0-9._-]+$/.test(name)) {
+      throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `'${name.slice(0, 300)}' is not a valid topic name`);
+    }
     const topic: TopicState = {
       name,
       partitions: [],
@@ -553,12 +561,14 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
     this.wake();
   }
 
-  /** Closes the partition's open batch (encoding it) and queues it. */
-  private closeOpen(ps: PartitionState): ProducerBatch {
+  /** Closes the partition's open batch (encoding it) and queues it; null if it could not be encoded (failed). */
+  private closeOpen(ps: PartitionState): ProducerBatch | null {
     const batch = ps.open!;
     ps.open = null;
+    stickyBatchClosed(ps.topic.choice, ps.index);
     const uncompressed = batch.size;
-    const encoded = batch.close(this.codec, this.compressionLevel);
+    const encoded = this.encode(batch);
+    if (encoded === null) return null;
     if (this.codec !== 0) {
       // Learn the topic's compression ratio: fast up (no batch far over batchSize), slowly down.
       const observed = Math.max(encoded.length / uncompressed, 1 / MAX_COMPRESSION_GAIN);
@@ -566,9 +576,18 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
       t.compressionRatio =
         observed > t.compressionRatio ? Math.min(1, observed * 1.05) : t.compressionRatio * 0.9 + observed * 0.1;
     }
-    stickyBatchClosed(ps.topic.choice, ps.index);
     ps.queue.push(batch);
     return batch;
+  }
+
+  /** Closes a batch; a codec that fails (it should not) fails the batch's records instead of the producer. */
+  private encode(batch: ProducerBatch): Buffer | null {
+    try {
+      return batch.close(this.codec, this.compressionLevel);
+    } catch (e) {
+      this.fail(batch, new KafkaClientError(`encoding a batch failed: ${(e as Error).message}`, { cause: e }));
+      return null;
+    }
   }
 
   // ---- the sender -----------------------------------------------------------------------------------------------
@@ -735,6 +754,7 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
       for (; i < list.length; i++) {
         const ps = list[i]!;
         const batch = ps.queue.length > 0 ? ps.queue[0]! : this.closeOpen(ps);
+        if (batch === null) continue;
         const records = batch.encoded!;
         if (batches.length > 0 && bytes + records.length > this.maxRequestSize) break;
         ps.queue.shift();
@@ -762,17 +782,18 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
     this.counters.requests++;
     this.counters.batches += request.batches.length;
     const body = { transactionalId: null, acks: this.acks, timeoutMs: this.requestTimeoutMs, topicData };
-    if (this.acks === 0) {
-      conn.send(PRODUCE, node.version, body, { expectResponse: false }).then(
-        () => this.onWritten(request),
-        (e: Error) => this.onRequestFailed(request, e),
-      );
-    } else {
-      conn.send<ProduceResponse>(PRODUCE, node.version, body).then(
-        (res) => this.onResponse(request, res),
-        (e: Error) => this.onRequestFailed(request, e),
-      );
+    let sent: Promise<ProduceResponse | undefined>;
+    try {
+      sent = conn.send<ProduceResponse>(PRODUCE, node.version, body, { expectResponse: this.acks !== 0 });
+    } catch (e) {
+      // Encoding the request failed (it should not): not retriable, the batches fail.
+      this.onRequestFailed(request, new KafkaClientError(`encoding a Produce request failed`, { cause: e }));
+      return;
     }
+    sent.then(
+      (res) => (res === undefined ? this.onWritten(request) : this.onResponse(request, res)),
+      (e: Error) => this.onRequestFailed(request, e),
+    );
   }
 
   private onWritten(request: InFlightRequest): void {
@@ -855,16 +876,22 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
     let at = 0;
     while (at < q.length && q[at]!.seq < batch.seq) at++;
     this.incomplete.delete(batch);
+    const encoded: ProducerBatch[] = [];
     for (const [i, piece] of pieces.entries()) {
       piece.seq = batch.seq + i / pieces.length;
       piece.attempts = batch.attempts;
-      piece.close(this.codec, this.compressionLevel);
       this.incomplete.add(piece);
+      if (this.encode(piece) !== null) encoded.push(piece);
+    }
+    const waiters = batch.waiters;
+    batch.waiters = null;
+    if (encoded.length === 0) {
+      for (const w of waiters ?? []) w();
+      return;
     }
     // Pieces of one partition finish in order: whoever waited for the batch waits for its last piece.
-    pieces[pieces.length - 1]!.waiters = batch.waiters;
-    batch.waiters = null;
-    q.splice(at, 0, ...pieces);
+    encoded[encoded.length - 1]!.waiters = waiters;
+    q.splice(at, 0, ...encoded);
     this.active.add(ps);
     this.counters.splits++;
   }
