@@ -397,6 +397,20 @@ describe('Producer', () => {
     );
     for (const [i, r] of reports.entries()) assert.equal(r.partition, partitionForKey(text(`${i}`), 3));
     assert.equal(kafka.broker.metadata.topic('auto-created')?.partitions.length, 3);
+
+    // Records that wait for their topic's metadata keep their order and their bytes (the caller reuses its buffer).
+    const buf = Buffer.alloc(8);
+    const waited = [];
+    for (let i = 0; i < 100; i++) {
+      buf.writeBigInt64BE(BigInt(i));
+      waited.push(p.send({ topic: 'auto-created-2', partition: 1, value: buf, headers: [{ key: 'i', value: buf }] }));
+    }
+    await Promise.all(waited);
+    const stored = await readRecords('auto-created-2', 1);
+    assert.deepEqual(
+      stored.map((r) => [Number(r.value!.readBigInt64BE()), Number(r.headers[0]!.value!.readBigInt64BE())]),
+      Array.from({ length: 100 }, (_, i) => [i, i]),
+    );
   });
 
   it('errors: MESSAGE_TOO_LARGE from the broker and from maxRequestSize, bad records, unknown partitions', async () => {

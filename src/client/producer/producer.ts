@@ -48,6 +48,7 @@ import type {
   Acks,
   CompressionType,
   DeliveryReport,
+  HeaderValue,
   Partitioner,
   ProducerMetrics,
   ProducerOptions,
@@ -208,6 +209,26 @@ function bytesOf(v: unknown, what: string): Buffer | null {
   if (typeof v === 'string') return Buffer.from(v, 'utf8');
   if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
   throw new KafkaClientError(`the ${what} must be a Buffer, a string or null (or give a ${what}Serializer)`);
+}
+
+function copyHeaders(headers: RecordHeaders | undefined): RecordHeaders | undefined {
+  if (headers === undefined) return undefined;
+  const copy = (v: HeaderValue): HeaderValue => (Buffer.isBuffer(v) ? Buffer.from(v) : v);
+  if (Array.isArray(headers)) {
+    return (headers as readonly { key: string; value: HeaderValue }[]).map((h) => ({
+      key: h.key,
+      value: copy(h.value),
+    }));
+  }
+  const out: Record<string, HeaderValue | HeaderValue[] | undefined> = {};
+  for (const [k, v] of Object.entries(headers as Record<string, HeaderValue | readonly HeaderValue[] | undefined>)) {
+    out[k] = Array.isArray(v)
+      ? (v as readonly HeaderValue[]).map(copy)
+      : v === undefined
+        ? undefined
+        : copy(v as HeaderValue);
+  }
+  return out;
 }
 
 function timestampOf(t: number | bigint | Date | undefined): number {
@@ -436,7 +457,16 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
           this.loading.add(topic);
           this.scheduleAt(topic.waitingSince + this.maxBlockMs);
         }
-        topic.waiting.push({ key, value, headers: record.headers, partition: record.partition, timestamp, sink, slot });
+        // Copies: the caller may reuse its buffers once send returns, as it may for records encoded at once.
+        topic.waiting.push({
+          key: key === null ? null : Buffer.from(key),
+          value: value === null ? null : Buffer.from(value),
+          headers: copyHeaders(record.headers),
+          partition: record.partition,
+          timestamp,
+          sink,
+          slot,
+        });
         return;
       }
       this.append(topic, record.partition, key, value, record.headers, timestamp, sink, slot);
