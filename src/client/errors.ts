@@ -37,7 +37,7 @@ export class KafkaTimeoutError extends KafkaClientError {
 }
 
 /** Whether retrying the operation that failed with `e` may succeed. */
-export function isRetriable(e: unknown): boolean {
+export function isRetriableError(e: unknown): boolean {
   if (e instanceof KafkaError) return e.retriable;
   if (e instanceof KafkaClientError) return e.retriable;
   return false;

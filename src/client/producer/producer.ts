@@ -38,7 +38,7 @@ import type {
   ProduceResponse,
 } from '../../protocol/index.js';
 import { Compression } from '../../protocol/records/compression.js';
-import { isRetriable, KafkaClientError, KafkaTimeoutError } from '../errors.js';
+import { isRetriableError, KafkaClientError, KafkaTimeoutError } from '../errors.js';
 import { Cluster, isStaleMetadataError } from '../network/cluster.js';
 import type { BrokerConnection } from '../network/connection.js';
 import type { Serializer } from '../serde.js';
@@ -928,7 +928,7 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
 
   private retryOrFail(ps: PartitionState, batch: ProducerBatch, error: Error): void {
     const now = Date.now();
-    if (!isRetriable(error) || batch.attempts >= this.retries || !ps.topic.known) {
+    if (!isRetriableError(error) || batch.attempts >= this.retries || !ps.topic.known) {
       this.fail(batch, error);
       return;
     }
