@@ -16,6 +16,8 @@ import {
   type ConsumerOptions,
   type TopicPartition,
 } from '../../src/client/consumer/index.js';
+import { BrokerConnection } from '../../src/client/network/connection.js';
+import { ErrorCode, KafkaError, type LeaveGroupResponse } from '../../src/protocol/index.js';
 import { createTopic, produceRecords, RawProducer, startTestBroker, waitFor } from './consumer-helpers.js';
 
 let kafka: StartedBroker;
@@ -226,6 +228,62 @@ describe('Consumer groups', () => {
       assert.equal(described[0]!.members.length, 2);
     } finally {
       await Promise.all([a2, b].map((m) => m?.stop()));
+    }
+  });
+
+  it('a member removed by the coordinator hears its partitions are lost, then rejoins', async () => {
+    const topic = 'removed';
+    await createTopic(kafka, topic, 2);
+    const group = 'g-removed';
+    const a = new Member('a', group, [topic], { partitionAssignmentStrategy: ['range'] }).start();
+    try {
+      await waitFor('a to own both partitions', () => a.partitions().length === 2);
+      const [described] = await kafka.broker.groups.describeGroups([group]);
+      const memberId = described!.members[0]!.memberId;
+      // An admin removes the member (LeaveGroup v3 on its behalf): its next heartbeat gets UNKNOWN_MEMBER_ID.
+      const admin = await BrokerConnection.connect({ host: kafka.host, port: kafka.port, clientId: 'admin' });
+      try {
+        const res = await admin.send<LeaveGroupResponse>(13, 3, {
+          groupId: group,
+          members: [{ memberId, groupInstanceId: null }],
+        });
+        assert.equal(res.members[0]!.errorCode, ErrorCode.NONE);
+      } finally {
+        admin.close();
+      }
+      await waitFor('the partitions reported lost', () => a.events.some((e) => e.kind === 'lost'));
+      assert.deepEqual(a.events.find((e) => e.kind === 'lost')!.partitions, [0, 1]);
+      await waitFor(
+        'a to rejoin and get them back',
+        () => a.events.at(-1)?.kind === 'assigned' && a.partitions().length === 2,
+      );
+      const [again] = await kafka.broker.groups.describeGroups([group]);
+      assert.notEqual(again!.members[0]!.memberId, memberId, 'a new member id after the removal');
+      assert.equal(a.error, null);
+    } finally {
+      await a.stop();
+    }
+  });
+
+  it('a second instance with the same group.instance.id fences the first, whose consume() fails', async () => {
+    const topic = 'fenced';
+    await createTopic(kafka, topic, 2);
+    const group = 'g-fenced';
+    const opts: Partial<ConsumerOptions> = { groupInstanceId: 'same-instance', partitionAssignmentStrategy: ['range'] };
+    const first = new Member('first', group, [topic], opts).start();
+    let second: Member | undefined;
+    try {
+      await waitFor('the first instance to own both partitions', () => first.partitions().length === 2);
+      second = new Member('second', group, [topic], opts).start();
+      await waitFor('the second instance to take over', () => second!.partitions().length === 2);
+      await waitFor('the first one to fail', () => first.error !== null);
+      assert.ok(
+        first.error instanceof KafkaError && first.error.code === ErrorCode.FENCED_INSTANCE_ID,
+        String(first.error),
+      );
+      assert.deepEqual(first.partitions(), [], 'the fenced instance stopped reading its partitions');
+    } finally {
+      await Promise.all([first.stop(), second?.stop()]);
     }
   });
 

@@ -22,8 +22,11 @@ export const CODEC_ID = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as cons
 /** A bound on waits for a state (only a failing run reaches it). */
 export const WAIT_MS = 30_000;
 
-export function startTestBroker(config: Record<string, string> = {}): Promise<StartedBroker> {
-  return startBroker({ config: { 'group.initial.rebalance.delay.ms': '0', ...config } });
+export function startTestBroker(
+  config: Record<string, string> = {},
+  options: { dataDir?: string; port?: number } = {},
+): Promise<StartedBroker> {
+  return startBroker({ ...options, config: { 'group.initial.rebalance.delay.ms': '0', ...config } });
 }
 
 export async function createTopic(kafka: StartedBroker, name: string, numPartitions: number): Promise<void> {

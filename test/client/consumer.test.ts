@@ -6,7 +6,10 @@
  * travelling while the application holds a message (pipelining) with the prefetch bounded.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StartedBroker } from '../../src/broker/start-broker.js';
@@ -312,6 +315,35 @@ describe('Consumer (assigned partitions)', () => {
       const [o] = await check.committed([{ topic, partition: 0 }]);
       await check.close();
       assert.equal(o!.offset, 9n, 'committed on close: after the last processed message');
+    }
+  });
+
+  it('carries on after the broker restarts (connections lost and reopened)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'samsa-consumer-restart-'));
+    let broker = await startTestBroker({}, { dataDir });
+    const port = broker.port;
+    try {
+      await createTopic(broker, 'restart', 1);
+      let raw = await RawProducer.connect(broker);
+      await produceRecords(raw, 'restart', 0, { count: 20, batchSize: 10 });
+      raw.close();
+      await using c = new Consumer({ bootstrapServers: [broker.bootstrap], fetchMaxWaitMs: 100, retryBackoffMs: 50 });
+      c.assign([{ topic: 'restart', partition: 0, offset: 0n }]);
+      const it = c[Symbol.asyncIterator]();
+      assert.equal((await take(it, 20)).at(-1)!.offset, 19n);
+      await broker.stop();
+      broker = await startTestBroker({}, { dataDir, port });
+      raw = await RawProducer.connect(broker);
+      await produceRecords(raw, 'restart', 0, { count: 5, batchSize: 5, from: 20 });
+      raw.close();
+      assert.deepEqual(
+        (await take(it, 5)).map((m) => m.offset),
+        [20n, 21n, 22n, 23n, 24n],
+      );
+      await it.return?.();
+    } finally {
+      await broker.stop();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 

@@ -195,7 +195,9 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
           assign: (partitions) => this.assignPartitions(partitions),
           lose: (partitions) => this.losePartitions(partitions),
           fatal: (e) => {
+            // The member cannot take part any more: stop fetching its partitions; the error ends delivery.
             this.fatalError = e;
+            for (const s of this.state.list()) this.state.remove(s.topic, s.partition);
             this.state.changed();
           },
         },
@@ -233,7 +235,11 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
       if (this.membership !== null && this.mode === 'subscribe') {
         await this.membership.stop();
         const owned = this.state.list().map(tpOf);
-        if (owned.length > 0 && this.membership.state === 'stable') await this.revokePartitions(owned).catch(() => {});
+        if (owned.length > 0) {
+          // Out of a generation (a failed rejoin), nothing can be committed: the partitions are reported lost.
+          if (this.membership.state === 'stable') await this.revokePartitions(owned).catch(() => {});
+          else await this.losePartitions(owned).catch(() => {});
+        }
         await this.membership.leave('the consumer is closing');
       } else if (this.mode === 'assign') {
         await this.autoCommit().catch(() => {});

@@ -59,6 +59,8 @@ export interface FetcherHooks {
 
 export class Fetcher {
   private readonly connections = new Map<number, Promise<BrokerConnection>>();
+  /** Consecutive failed fetches per broker, for an exponential backoff (up to 1 s, as reconnect.backoff.max.ms). */
+  private readonly failures = new Map<number, number>();
   /** Brokers with a fetch in flight. */
   private readonly busy = new Set<number>();
   private metadata: ClusterMetadata | null = null;
@@ -227,6 +229,7 @@ export class Fetcher {
         { timeoutMs: this.options.requestTimeoutMs + this.options.fetchMaxWaitMs },
       );
       if (this.closed) return;
+      this.failures.delete(node);
       if (res.errorCode !== ErrorCode.NONE) {
         refresh = isStaleMetadataError(res.errorCode);
         this.backoff(list);
@@ -267,7 +270,9 @@ export class Fetcher {
       // The connection failed or timed out (it is closed then) or the broker is unknown: retry after a backoff
       // with fresh metadata, in case the leader moved.
       refresh = true;
-      this.backoff(list);
+      const failures = (this.failures.get(node) ?? 0) + 1;
+      this.failures.set(node, failures);
+      this.backoff(list, Math.min(MISSING_METADATA_BACKOFF_MS, this.options.retryBackoffMs * 2 ** (failures - 1)));
     } finally {
       this.busy.delete(node);
       for (const s of list) s.inFlight = false;
@@ -276,8 +281,8 @@ export class Fetcher {
     }
   }
 
-  private backoff(list: PartitionState[]): void {
-    const at = Date.now() + this.options.retryBackoffMs;
+  private backoff(list: PartitionState[], ms = this.options.retryBackoffMs): void {
+    const at = Date.now() + ms;
     for (const s of list) s.retryAt = at;
   }
 

@@ -213,7 +213,8 @@ export class GroupMembership {
   }
 
   private async join(reason: string): Promise<void> {
-    this.stopHeartbeats();
+    // Heartbeats go on while the partitions are given up (that may wait for the application), so that the
+    // coordinator does not expire the member meanwhile; they stop once the JoinGroup is sent.
     this.state = 'preparing';
     const { topics, counts } = await this.subscribedTopics();
     const owned = this.hooks.owned();
@@ -228,6 +229,7 @@ export class GroupMembership {
     }
     if (this.stopped) return;
     this.state = 'joining';
+    this.stopHeartbeats();
     const stillOwned = this.hooks.owned();
     const metadata = encodeSubscription({
       topics,
@@ -354,7 +356,7 @@ export class GroupMembership {
   /** Called when a commit or heartbeat says this member is out of its generation. */
   fenced(code: number): void {
     if (code === ErrorCode.REBALANCE_IN_PROGRESS) {
-      this.requestRejoin('the group is rebalancing');
+      if (this.state === 'stable') this.requestRejoin('the group is rebalancing');
       return;
     }
     this.stopHeartbeats();
@@ -373,9 +375,13 @@ export class GroupMembership {
     this.heartbeatTimer = null;
   }
 
+  private beating(): boolean {
+    return (this.state === 'stable' || this.state === 'preparing') && !this.stopped;
+  }
+
   private async heartbeat(): Promise<void> {
     this.heartbeatTimer = null;
-    if (this.state !== 'stable' || this.stopped) return;
+    if (!this.beating()) return;
     const generation = this.generationId;
     let code: number;
     try {
@@ -391,13 +397,14 @@ export class GroupMembership {
       if (this.coordinator.isCoordinatorError(e) || isRetriable(e)) this.coordinator.markUnknown();
       code = -1;
     }
-    if (this.state !== 'stable' || this.stopped || generation !== this.generationId) return;
+    if (!this.beating() || generation !== this.generationId) return;
     switch (code) {
       case ErrorCode.NONE:
       case -1:
         break;
       case ErrorCode.REBALANCE_IN_PROGRESS:
-        this.requestRejoin('the group is rebalancing');
+        // While preparing, the rejoin under way answers it.
+        if (this.state === 'stable') this.requestRejoin('the group is rebalancing');
         break;
       case ErrorCode.ILLEGAL_GENERATION:
       case ErrorCode.UNKNOWN_MEMBER_ID:
@@ -412,7 +419,7 @@ export class GroupMembership {
       default:
         if (this.coordinator.isCoordinatorError(new KafkaError(code))) this.coordinator.markUnknown();
     }
-    if (this.heartbeatTimer === null && this.state === 'stable') {
+    if (this.heartbeatTimer === null && this.beating()) {
       this.heartbeatTimer = setTimeout(
         () => void this.heartbeat(),
         code === ErrorCode.NONE ? this.options.heartbeatIntervalMs : this.options.retryBackoffMs,
