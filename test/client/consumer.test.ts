@@ -2,8 +2,9 @@
  * The Consumer against a real broker in process, partitions assigned by hand (no group membership): reading back
  * every codec byte for byte (keys, values, headers, timestamps), seeks (offset, beginning, end, timestamp), pause
  * and resume, autoOffsetReset (earliest, latest, none, out of range), a long poll completed by an arriving message,
- * AbortSignal ending the iterator and consume() cleanly, commit/committed, typed deserializers, and the next fetch
- * travelling while the application holds a message (pipelining) with the prefetch bounded.
+ * AbortSignal ending the iterator and consume() cleanly, commit/committed, typed deserializers, a broker restart, the
+ * next fetch travelling while the application holds a message (pipelining) with the prefetch bounded, and fetch
+ * answers turned into NOT_LEADER_OR_FOLLOWER / FENCED_LEADER_EPOCH by a proxy (metadata refreshed, nothing lost).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,7 +17,17 @@ import type { StartedBroker } from '../../src/broker/start-broker.js';
 import { Consumer, type ConsumerMessage, type ConsumerOptions } from '../../src/client/consumer/index.js';
 import { KafkaClientError } from '../../src/client/errors.js';
 import { stringDeserializer } from '../../src/client/serde.js';
-import { ErrorCode, KafkaError } from '../../src/protocol/index.js';
+import {
+  apiSpec,
+  ErrorCode,
+  type FetchResponse,
+  KafkaError,
+  Reader,
+  readResponseHeader,
+  responseHeaderVersion,
+  Writer,
+  writeResponseHeader,
+} from '../../src/protocol/index.js';
 import {
   assertSameRecord,
   BASE_TIMESTAMP,
@@ -370,25 +381,70 @@ describe('Consumer (assigned partitions)', () => {
   });
 });
 
-/** A TCP relay to the port `target()` gives, noting the api key of every request passing through. */
-async function recordingProxy(target: () => number): Promise<{ port: number; apiKeys: number[]; close(): void }> {
+type Rewrite = (apiKey: number, body: Record<string, unknown>) => Record<string, unknown> | undefined;
+
+/**
+ * A TCP relay to the port `target()` gives that notes the api key of every request passing through and lets
+ * `rewrite` replace the broker's answers (decoded and re-encoded at the same version).
+ */
+async function kafkaProxy(
+  target: () => number,
+  rewrite: Rewrite = () => undefined,
+): Promise<{ port: number; apiKeys: number[]; close(): void }> {
   const apiKeys: number[] = [];
   const sockets = new Set<net.Socket>();
+  /** Splits a byte stream into size-prefixed frames. */
+  const framer = (onFrame: (frame: Buffer) => void) => {
+    let pending = Buffer.alloc(0);
+    return (d: Buffer) => {
+      pending = Buffer.concat([pending, d]);
+      while (pending.length >= 4 && pending.length >= 4 + pending.readInt32BE(0)) {
+        const size = pending.readInt32BE(0);
+        onFrame(pending.subarray(0, 4 + size));
+        pending = pending.subarray(4 + size);
+      }
+    };
+  };
   const server = net.createServer((client) => {
     const upstream = net.connect({ host: '127.0.0.1', port: target() });
     sockets.add(client).add(upstream);
-    let pending = Buffer.alloc(0);
-    client.on('data', (d) => {
-      pending = Buffer.concat([pending, d]);
-      while (pending.length >= 6) {
-        const size = pending.readInt32BE(0);
-        if (pending.length < 4 + size) break;
-        apiKeys.push(pending.readInt16BE(4));
-        pending = pending.subarray(4 + size);
-      }
-      upstream.write(d);
-    });
-    upstream.on('data', (d) => client.write(d));
+    const asked = new Map<number, { apiKey: number; version: number }>();
+    client.on(
+      'data',
+      framer((frame) => {
+        const apiKey = frame.readInt16BE(4);
+        apiKeys.push(apiKey);
+        asked.set(frame.readInt32BE(8), { apiKey, version: frame.readInt16BE(6) });
+        upstream.write(frame);
+      }),
+    );
+    upstream.on(
+      'data',
+      framer((frame) => {
+        const correlationId = frame.readInt32BE(4);
+        const req = asked.get(correlationId);
+        asked.delete(correlationId);
+        const spec = req === undefined ? undefined : apiSpec(req.apiKey);
+        if (req === undefined || spec === undefined) {
+          client.write(frame);
+          return;
+        }
+        const hv = responseHeaderVersion(req.apiKey, req.version);
+        const r = new Reader(frame, 4);
+        readResponseHeader(r, hv);
+        const replaced = rewrite(req.apiKey, spec.readResponse(r, req.version));
+        if (replaced === undefined) {
+          client.write(frame);
+          return;
+        }
+        const w = new Writer();
+        const at = w.reserveInt32();
+        writeResponseHeader(w, hv, { correlationId });
+        spec.writeResponse(w, req.version, replaced);
+        w.patchInt32(at, w.length - 4);
+        client.write(w.toBuffer());
+      }),
+    );
     for (const s of [client, upstream]) {
       s.on('error', () => {});
       s.on('close', () => {
@@ -408,14 +464,72 @@ async function recordingProxy(target: () => number): Promise<{ port: number; api
   };
 }
 
+/** A broker whose clients all go through a proxy (it advertises the proxy's port). */
+async function proxiedBroker(rewrite?: Rewrite) {
+  let brokerPort = 0;
+  const proxy = await kafkaProxy(() => brokerPort, rewrite);
+  const broker = await startTestBroker({ 'advertised.listeners': `PLAINTEXT://127.0.0.1:${proxy.port}` });
+  brokerPort = broker.broker.listeners[0]!.port;
+  const raw = await RawProducer.connect({ ...broker, port: brokerPort });
+  return {
+    broker,
+    proxy,
+    raw,
+    async stop() {
+      raw.close();
+      proxy.close();
+      await broker.stop();
+    },
+  };
+}
+
+describe('Consumer fetch errors', () => {
+  for (const error of ['NOT_LEADER_OR_FOLLOWER', 'FENCED_LEADER_EPOCH'] as const) {
+    it(`${error}: refreshes the metadata and fetches again from the same offset`, async () => {
+      let faults = 3;
+      const env = await proxiedBroker((apiKey, body) => {
+        if (apiKey !== 1 || faults === 0) return undefined;
+        const res = body as unknown as FetchResponse;
+        if (!res.responses.some((t) => t.partitions.some((p) => p.records !== null && p.records.length > 0))) {
+          return undefined;
+        }
+        faults--;
+        for (const t of res.responses) {
+          for (const p of t.partitions) {
+            p.errorCode = ErrorCode[error];
+            p.records = null;
+          }
+        }
+        return res as unknown as Record<string, unknown>;
+      });
+      try {
+        await createTopic(env.broker, 'faults', 1);
+        const produced = await produceRecords(env.raw, 'faults', 0, { count: 30, batchSize: 10 });
+        await using c = new Consumer({
+          bootstrapServers: [`127.0.0.1:${env.proxy.port}`],
+          fetchMaxWaitMs: 100,
+          retryBackoffMs: 20,
+        });
+        c.assign([{ topic: 'faults', partition: 0, offset: 0n }]);
+        const got = await take(c[Symbol.asyncIterator](), 30);
+        for (const [i, m] of got.entries()) assertSameRecord(m, produced[i]!, BigInt(i), error);
+        assert.equal(faults, 0, 'every injected error was answered');
+        // After the first failed fetch the consumer asked for metadata again before fetching on.
+        const keys = env.proxy.apiKeys;
+        const firstFetch = keys.indexOf(1);
+        assert.ok(keys.slice(firstFetch + 1).includes(3), `a metadata refresh after the error: ${keys.join(',')}`);
+      } finally {
+        await env.stop();
+      }
+    });
+  }
+});
+
 describe('Consumer pipelining', () => {
   it('fetches ahead while the application holds a message, and stops at the buffer bound', async () => {
     // The broker advertises the proxy, so that every connection of the consumer goes through it.
-    let brokerPort = 0;
-    const proxy = await recordingProxy(() => brokerPort);
-    const broker = await startTestBroker({ 'advertised.listeners': `PLAINTEXT://127.0.0.1:${proxy.port}` });
-    brokerPort = broker.broker.listeners[0]!.port;
-    const raw = await RawProducer.connect({ ...broker, port: brokerPort });
+    const env = await proxiedBroker();
+    const { broker, proxy, raw } = env;
     try {
       await createTopic(broker, 'pipelined', 1);
       // 200 batches of 10 small records: about 100 KiB in all.
@@ -438,9 +552,7 @@ describe('Consumer pipelining', () => {
       assert.equal(rest.at(-1)!.offset, 1999n);
       await it.return?.();
     } finally {
-      raw.close();
-      proxy.close();
-      await broker.stop();
+      await env.stop();
     }
   });
 });
