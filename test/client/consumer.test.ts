@@ -358,6 +358,28 @@ describe('Consumer (assigned partitions)', () => {
     }
   });
 
+  it('a partition of a missing topic does not hold up the others, and is read once the topic exists', async () => {
+    await createTopic(kafka, 'present', 1);
+    await produceRecords(producer, 'present', 0, { count: 3, batchSize: 3 });
+    await using c = consumer({ autoOffsetReset: 'earliest', retryBackoffMs: 50 });
+    c.assign([
+      { topic: 'absent-for-now', partition: 0 },
+      { topic: 'present', partition: 0 },
+    ]);
+    const it = c[Symbol.asyncIterator]();
+    assert.deepEqual(
+      (await take(it, 3)).map((m) => `${m.topic}:${m.offset}`),
+      ['present:0', 'present:1', 'present:2'],
+    );
+    await createTopic(kafka, 'absent-for-now', 1);
+    await produceRecords(producer, 'absent-for-now', 0, { count: 2, batchSize: 2 });
+    assert.deepEqual(
+      (await take(it, 2)).map((m) => `${m.topic}:${m.offset}`),
+      ['absent-for-now:0', 'absent-for-now:1'],
+    );
+    await it.return?.();
+  });
+
   it('deserializes keys and values with the given deserializers', async () => {
     const topic = 'typed';
     await createTopic(kafka, topic, 1);

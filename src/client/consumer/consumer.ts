@@ -34,7 +34,7 @@ import { type Assignor, BUILT_IN_ASSIGNORS } from './assignors.js';
 import { CoordinatorClient } from './coordinator.js';
 import { decodeFetch, Fetcher } from './fetcher.js';
 import { GroupMembership } from './membership.js';
-import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, listOffsets, type OffsetLookup } from './offsets.js';
+import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, listOffsets, lookupOffsets, type OffsetLookup } from './offsets.js';
 import { AssignmentState, type CompletedFetch, type PartitionState, partitionKey } from './state.js';
 import type {
   AssignedPartition,
@@ -405,6 +405,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
       const s = this.assigned(topic, partition);
       if (s.position !== null) return s.position;
       if (s.error !== null) throw s.error;
+      if (s.stopped) throw new KafkaClientError(`${topic}-${partition} stopped after an error; seek to go on`);
       if (this.closing !== null) throw new KafkaClientError('the consumer is closed');
       if (Date.now() > deadline)
         throw new KafkaError(ErrorCode.REQUEST_TIMED_OUT, `no position for ${topic}-${partition}`);
@@ -473,7 +474,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     return listOffsets(this.cluster, lookups, {
       isolationLevel: this.settings.readCommitted ? 1 : 0,
       retryBackoffMs: this.settings.retryBackoffMs,
-      timeoutMs: this.settings.apiTimeoutMs,
+      retryForMs: this.settings.apiTimeoutMs,
     });
   }
 
@@ -549,30 +550,33 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
           : s.reset.kind === 'timestamp'
             ? s.reset.timestamp
             : LATEST_TIMESTAMP;
-    try {
-      const found = await this.lookup(
-        lookups.map((s) => ({ topic: s.topic, partition: s.partition, timestamp: timestampOf(s) })),
+    // One attempt: partitions that fail are retried after a backoff, without holding up the others.
+    const lookup = (list: PartitionState[], ts: (s: PartitionState) => bigint) =>
+      lookupOffsets(
+        this.cluster,
+        list.map((s) => ({ topic: s.topic, partition: s.partition, timestamp: ts(s) })),
+        {
+          isolationLevel: this.settings.readCommitted ? 1 : 0,
+          retryBackoffMs: this.settings.retryBackoffMs,
+          retryForMs: 0,
+        },
       );
-      const toEnd: PartitionState[] = [];
-      for (const s of lookups) {
-        if (!current(s)) continue;
-        const f = found.get(s.key);
-        if (f === undefined) continue;
-        // A time after every message: continue from the end.
-        if (f.offset < 0n) toEnd.push(s);
-        else this.positionAt(s, f.offset);
-      }
-      if (toEnd.length > 0) {
-        const ends = await this.lookup(
-          toEnd.map((s) => ({ topic: s.topic, partition: s.partition, timestamp: LATEST_TIMESTAMP })),
-        );
-        for (const s of toEnd) {
-          const f = ends.get(s.key);
-          if (current(s) && f !== undefined) this.positionAt(s, f.offset);
-        }
-      }
-    } catch (e) {
-      for (const s of lookups) fail(s, e);
+    const first = await lookup(lookups, timestampOf);
+    const toEnd: PartitionState[] = [];
+    for (const s of lookups) {
+      const f = first.found.get(s.key);
+      if (f === undefined) fail(s, first.failed.get(s.key));
+      else if (!current(s)) continue;
+      // A time after every message: continue from the end.
+      else if (f.offset < 0n) toEnd.push(s);
+      else this.positionAt(s, f.offset);
+    }
+    if (toEnd.length === 0) return;
+    const ends = await lookup(toEnd, () => LATEST_TIMESTAMP);
+    for (const s of toEnd) {
+      const f = ends.found.get(s.key);
+      if (f === undefined) fail(s, ends.failed.get(s.key));
+      else if (current(s)) this.positionAt(s, f.offset);
     }
   }
 

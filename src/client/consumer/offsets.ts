@@ -4,15 +4,15 @@
  * ListOffsets takes Kafka's special timestamps: -2 for the log start (earliest), -1 for the end (latest: the high
  * watermark, or the last stable offset under read_committed), or a time in ms for the first offset whose timestamp
  * is at or after it (offset -1 when there is none). Stale-metadata answers (a moved leader) refresh the metadata
- * and retry, as do retriable ones, until `deadline`.
+ * and retry, as do other retriable failures, for a while; each partition succeeds or fails on its own.
  *
  * Concurrency: single-threaded; each call is independent.
  */
 
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import type { ListOffsetsResponse } from '../../protocol/index.js';
-import { isRetriable, KafkaTimeoutError } from '../errors.js';
-import { type Cluster, isStaleMetadataError } from '../network/cluster.js';
+import { isRetriable } from '../errors.js';
+import { type Cluster, type ClusterMetadata, isStaleMetadataError } from '../network/cluster.js';
 import { groupByTopic } from './consumer-protocol.js';
 import { partitionKey } from './state.js';
 import type { TopicPartition } from './types.js';
@@ -34,39 +34,58 @@ export interface FoundOffset {
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Looks the offsets up, partition key -> answer. */
-export async function listOffsets(
+export interface LookupOptions {
+  /** 0 read_uncommitted, 1 read_committed. */
+  isolationLevel: number;
+  retryBackoffMs: number;
+  /** How long retriable failures are retried; 0: one attempt. */
+  retryForMs: number;
+}
+
+/** ListOffsets v10's own timeout field (how long the broker may take, e.g. for tiered storage). */
+const LIST_OFFSETS_TIMEOUT_MS = 30_000;
+
+export interface LookupResult {
+  /** Partition key -> answer. */
+  found: Map<string, FoundOffset>;
+  /** Partition key -> why it has no answer (a non-retriable error, or the last error when time ran out). */
+  failed: Map<string, Error>;
+}
+
+/**
+ * Looks the offsets up, each partition on its own: one that fails does not hold up the others. Retriable failures
+ * are retried (with fresh metadata) for `retryForMs`.
+ */
+export async function lookupOffsets(
   cluster: Cluster,
   lookups: readonly OffsetLookup[],
-  options: { isolationLevel: number; retryBackoffMs: number; timeoutMs: number },
-): Promise<Map<string, FoundOffset>> {
+  options: LookupOptions,
+): Promise<LookupResult> {
   const found = new Map<string, FoundOffset>();
-  const deadline = Date.now() + options.timeoutMs;
+  const failed = new Map<string, Error>();
+  const deadline = Date.now() + options.retryForMs;
   let pending = [...lookups];
   for (let attempt = 0; pending.length > 0; attempt++) {
-    if (attempt > 0) {
-      if (Date.now() >= deadline) {
-        throw new KafkaTimeoutError(
-          `ListOffsets for ${pending.map((l) => `${l.topic}-${l.partition}`).join(', ')} did not succeed in ${options.timeoutMs} ms`,
-        );
-      }
-      await sleep(options.retryBackoffMs);
+    if (attempt > 0) await sleep(options.retryBackoffMs);
+    const retry = new Map<string, { lookup: OffsetLookup; error: Error }>();
+    const fail = (l: OffsetLookup, error: Error): void => {
+      const key = partitionKey(l.topic, l.partition);
+      if (isRetriable(error)) retry.set(key, { lookup: l, error });
+      else failed.set(key, error);
+    };
+    let md: ClusterMetadata | null = null;
+    try {
+      md = await cluster.metadata([...new Set(pending.map((l) => l.topic))]);
+    } catch (e) {
+      for (const l of pending) fail(l, e as Error);
     }
-    const md = await cluster.metadata([...new Set(pending.map((l) => l.topic))]);
     const byLeader = new Map<number, OffsetLookup[]>();
-    const retry: OffsetLookup[] = [];
-    let lastError: Error | null = null;
-    for (const l of pending) {
-      const t = md.topics.get(l.topic);
-      if (t === undefined) {
-        lastError = new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${l.topic} does not exist`);
-        retry.push(l);
-        continue;
-      }
-      const p = t.partitions[l.partition];
-      if (p === undefined) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${l.topic}-${l.partition}`);
-      if (p.leader < 0) {
-        retry.push(l);
+    for (const l of md === null ? [] : pending) {
+      const p = md!.topics.get(l.topic)?.partitions[l.partition];
+      if (p === undefined || p.leader < 0) {
+        const what = p === undefined ? 'is not known' : 'has no leader';
+        const code = p === undefined ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.LEADER_NOT_AVAILABLE;
+        fail(l, new KafkaError(code, `${l.topic}-${l.partition} ${what}`));
         continue;
       }
       let list = byLeader.get(p.leader);
@@ -81,6 +100,7 @@ export async function listOffsets(
         try {
           const conn = await cluster.connection(leader);
           const v = conn.version(LIST_OFFSETS, 1, 10);
+          const asked = new Map(list.map((l) => [partitionKey(l.topic, l.partition), l]));
           const res = await conn.send<ListOffsetsResponse>(LIST_OFFSETS, v, {
             replicaId: -1,
             isolationLevel: options.isolationLevel,
@@ -89,43 +109,49 @@ export async function listOffsets(
               partitions: g.partitions.map((partition) => ({
                 partitionIndex: partition,
                 currentLeaderEpoch: -1,
-                timestamp: list.find((l) => l.topic === g.topic && l.partition === partition)!.timestamp,
+                timestamp: asked.get(partitionKey(g.topic, partition))!.timestamp,
               })),
             })),
-            timeoutMs: options.timeoutMs,
+            timeoutMs: LIST_OFFSETS_TIMEOUT_MS,
           });
-          const answered = new Set<string>();
           for (const t of res.topics) {
             for (const p of t.partitions) {
               const key = partitionKey(t.name, p.partitionIndex);
-              const l = list.find((x) => x.topic === t.name && x.partition === p.partitionIndex);
+              const l = asked.get(key);
               if (l === undefined) continue;
-              answered.add(key);
+              asked.delete(key);
               if (p.errorCode === ErrorCode.NONE) {
                 found.set(key, { offset: p.offset, timestamp: p.timestamp, leaderEpoch: p.leaderEpoch });
                 continue;
               }
-              const e = new KafkaError(
-                p.errorCode,
-                `ListOffsets ${t.name}-${p.partitionIndex}: ${new KafkaError(p.errorCode).message}`,
-              );
               if (isStaleMetadataError(p.errorCode)) cluster.invalidate();
-              else if (!e.retriable) throw e;
-              lastError = e;
-              retry.push(l);
+              fail(l, new KafkaError(p.errorCode, `ListOffsets ${key}: ${new KafkaError(p.errorCode).message}`));
             }
           }
-          for (const l of list) if (!answered.has(partitionKey(l.topic, l.partition))) retry.push(l);
+          for (const l of asked.values()) fail(l, new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, 'no answer for it'));
         } catch (e) {
-          if (!isRetriable(e)) throw e;
-          cluster.invalidate();
-          lastError = e as Error;
-          retry.push(...list);
+          if (isRetriable(e)) cluster.invalidate();
+          for (const l of list) fail(l, e as Error);
         }
       }),
     );
-    if (retry.length > 0 && Date.now() >= deadline && lastError !== null) throw lastError;
-    pending = retry;
+    if (retry.size > 0 && Date.now() + options.retryBackoffMs >= deadline) {
+      for (const [key, { error }] of retry) failed.set(key, error);
+      break;
+    }
+    pending = [...retry.values()].map((r) => r.lookup);
   }
+  return { found, failed };
+}
+
+/** Looks the offsets up (partition key -> answer); throws the first failure. */
+export async function listOffsets(
+  cluster: Cluster,
+  lookups: readonly OffsetLookup[],
+  options: LookupOptions,
+): Promise<Map<string, FoundOffset>> {
+  const { found, failed } = await lookupOffsets(cluster, lookups, options);
+  const [first] = failed.values();
+  if (first !== undefined) throw first;
   return found;
 }
