@@ -9,6 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { StartedBroker } from '../../src/broker/start-broker.js';
 import {
   type AssignmentStrategy,
@@ -18,7 +19,7 @@ import {
 } from '../../src/client/consumer/index.js';
 import { BrokerConnection } from '../../src/client/network/connection.js';
 import { ErrorCode, KafkaError, type LeaveGroupResponse } from '../../src/protocol/index.js';
-import { createTopic, produceRecords, RawProducer, startTestBroker, waitFor } from './consumer-helpers.js';
+import { createTopic, produceRecords, RawProducer, startTestBroker, take, waitFor } from './consumer-helpers.js';
 
 let kafka: StartedBroker;
 let producer: RawProducer;
@@ -285,6 +286,49 @@ describe('Consumer groups', () => {
     } finally {
       await Promise.all([first.stop(), second?.stop()]);
     }
+  });
+
+  it('rebalance listeners are awaited: a seek in onPartitionsAssigned takes effect, a commit in onPartitionsRevoked lands', async () => {
+    const topic = 'listeners';
+    await createTopic(kafka, topic, 1);
+    await produceRecords(producer, topic, 0, { count: 20, batchSize: 5 });
+    const group = 'g-listeners';
+    const c = new Consumer({
+      bootstrapServers: [kafka.bootstrap],
+      groupId: group,
+      enableAutoCommit: false,
+      autoOffsetReset: 'earliest',
+      heartbeatIntervalMs: 200,
+      fetchMaxWaitMs: 100,
+    });
+    const calls: string[] = [];
+    c.subscribe([topic], {
+      async onPartitionsAssigned(tps) {
+        await sleep(200);
+        for (const tp of tps) c.seek(tp.topic, tp.partition, 10n);
+        calls.push('assigned');
+      },
+      async onPartitionsRevoked() {
+        await c.commit();
+        calls.push('revoked');
+      },
+    });
+    const it = c[Symbol.asyncIterator]();
+    try {
+      const got = await take(it, 5);
+      assert.deepEqual(
+        got.map((m) => m.offset),
+        [10n, 11n, 12n, 13n, 14n],
+      );
+    } finally {
+      await it.return?.();
+      await c.close();
+    }
+    assert.deepEqual(calls, ['assigned', 'revoked']);
+    const check = new Consumer({ bootstrapServers: [kafka.bootstrap], groupId: group });
+    const [o] = await check.committed([{ topic, partition: 0 }]);
+    await check.close();
+    assert.equal(o!.offset, 15n, 'the commit made in onPartitionsRevoked');
   });
 
   it('every message is consumed exactly once across a member leaving, with commits on revocation', async () => {

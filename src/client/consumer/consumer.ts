@@ -101,6 +101,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
   private autoCommitTimer: NodeJS.Timeout | null = null;
   private commitChain: Promise<void> = Promise.resolve();
   private closing: Promise<void> | null = null;
+  private closed = false;
 
   constructor(options: ConsumerOptions<K, V>) {
     const clientId = options.clientId ?? 'samsa-consumer';
@@ -246,6 +247,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
       }
       await this.commitChain;
     } finally {
+      this.closed = true;
       this.fetcher.close();
       this.coordinator?.close();
       await this.cluster.close();
@@ -254,6 +256,11 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
 
   private ensureOpen(): void {
     if (this.closing !== null) throw new KafkaClientError('the consumer is closed');
+  }
+
+  /** Commits stay possible while closing (from onPartitionsRevoked), until the connections are gone. */
+  private ensureConnected(): void {
+    if (this.closed) throw new KafkaClientError('the consumer is closed');
   }
 
   // ---- assignment -------------------------------------------------------------------------------------------------
@@ -642,7 +649,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
    * message to read, i.e. the last processed one + 1).
    */
   async commit(offsets?: readonly OffsetToCommit[]): Promise<void> {
-    this.ensureOpen();
+    this.ensureConnected();
     const coordinator = this.requireCoordinator();
     let list: OffsetToCommit[];
     if (offsets === undefined) {
@@ -713,7 +720,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
 
   /** The group's committed offsets for the partitions. */
   async committed(partitions: readonly TopicPartition[]): Promise<CommittedOffset[]> {
-    this.ensureOpen();
+    this.ensureConnected();
     const stored = await this.requireCoordinator().fetchOffsets(partitions, this.settings.apiTimeoutMs);
     return partitions.map((tp) => {
       const o = stored.get(key(tp));
