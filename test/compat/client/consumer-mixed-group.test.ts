@@ -9,6 +9,10 @@
  *   Each time: the shares are disjoint and cover every partition, each member's view agrees with what the
  *   coordinator handed out (DescribeGroups), and 600 messages are each consumed exactly once, by their partition's
  *   owner.
+ * - Mixed with librdkafka: two of ours and two confluent-kafka-python consumers in one group, with 'range' and with
+ *   'cooperative-sticky' (KIP-429 on both sides), a librdkafka member leading first: shares agree with the
+ *   coordinator, each message is consumed once by its owner, and when the leader leaves the other three take its
+ *   partitions over (one of them computing the new assignment) and each later message is again consumed once.
  * - Records written by librdkafka (kcat and confluent-kafka-python) with every codec are read back byte for byte by
  *   our consumer: keys, values (including tombstones), headers (repeated names, empty and null values) and
  *   timestamps; the batches were stored with the codec (read from the broker's segment files).
@@ -24,6 +28,7 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import { type Admin, Kafka, type Consumer as KafkaJSConsumer, logLevel } from 'kafkajs';
 import { decodeAssignment } from '../../../src/client/consumer/consumer-protocol.js';
 import {
+  type AssignmentStrategy,
   type Assignor,
   Consumer,
   type ConsumerMessage,
@@ -32,6 +37,7 @@ import {
 } from '../../../src/client/consumer/index.js';
 import { scanRecordSet } from '../../../src/protocol/index.js';
 import { type BrokerProcess, startBrokerProcess } from '../broker/broker-process.js';
+import { MemberProcess } from '../broker/group-members.js';
 import { waitFor, withLogsOnFailure } from '../broker/workload.js';
 import {
   CODEC_ID,
@@ -55,6 +61,8 @@ const { PartitionAssigners } = require('kafkajs') as {
 };
 
 const TIMEOUT_MS = 90_000;
+const kcat = kcatTool();
+const confluent = confluentTool();
 const PARTITIONS = 6;
 const MESSAGES = 600;
 
@@ -133,12 +141,7 @@ async function startKafkaJS(name: string, group: string, topic: string, renamed:
   return member;
 }
 
-function startOurs(
-  name: string,
-  group: string,
-  topic: string,
-  assignors: (Assignor | 'range' | 'roundrobin')[],
-): Member {
+function startOurs(name: string, group: string, topic: string, assignors: (Assignor | AssignmentStrategy)[]): Member {
   const consumer = new Consumer({
     bootstrapServers: [broker!.bootstrap],
     clientId: name,
@@ -231,7 +234,7 @@ async function mixedGroup(
 ): Promise<void> {
   const { topic, group } = options;
   const members: Member[] = [];
-  const ourAssignors: (Assignor | 'range' | 'roundrobin')[] = options.renamed
+  const ourAssignors: (Assignor | AssignmentStrategy)[] = options.renamed
     ? ['range', 'roundrobin']
     : ['range', { ...roundRobinAssignor, name: 'RoundRobinAssigner' }];
   try {
@@ -297,10 +300,131 @@ describe(`our Consumer and KafkaJS ${KAFKAJS_VERSION} consumers in one group`, {
   );
 });
 
+// ---- mixed with librdkafka ------------------------------------------------------------------------------------------
+
+/** A confluent-kafka-python member (py/confluent_group_member.py: commits each batch synchronously). */
+function startRdkafka(
+  name: string,
+  group: string,
+  topic: string,
+  strategy: string,
+): Member & { process: MemberProcess } {
+  const process = new MemberProcess(name, 'confluent_group_member.py', {
+    bootstrap: broker!.bootstrap,
+    topic,
+    deadlineSeconds: TIMEOUT_MS / 1000,
+    config: {
+      'group.id': group,
+      'partition.assignment.strategy': strategy,
+      'session.timeout.ms': 10_000,
+      'heartbeat.interval.ms': 300,
+      'fetch.wait.max.ms': 200,
+    },
+  });
+  return {
+    name,
+    process,
+    partitions: () => process.owned,
+    get consumed() {
+      return process.events.flatMap((e) =>
+        e.ev === 'msgs' ? e.recs.map(([partition, offset]) => ({ partition, offset: BigInt(offset), key: '' })) : [],
+      );
+    },
+    leader: null,
+    stop: () => process.close(),
+  };
+}
+
+/** No record was consumed twice (counting each member's records after `since`), and each by its partition's owner. */
+function assertEachOnce(members: readonly Member[], since: Map<Member, number>): void {
+  const seen = new Map<string, string>();
+  for (const m of members) {
+    for (const c of m.consumed.slice(since.get(m) ?? 0)) {
+      const k = `${c.partition}/${c.offset}`;
+      assert.equal(seen.get(k), undefined, `${k} consumed by ${seen.get(k)} and ${m.name}`);
+      seen.set(k, m.name);
+      assert.ok(m.partitions()!.includes(c.partition), `${m.name} read ${k} without owning it: ${shares(members)}`);
+    }
+  }
+}
+
+async function mixedWithRdkafka(t: TestContext, strategy: 'range' | 'cooperative-sticky'): Promise<void> {
+  const topic = `mixed-rdkafka-${strategy}`;
+  const group = `mixed-rdkafka-${strategy}`;
+  const members: Member[] = [];
+  const rdkafka: MemberProcess[] = [];
+  const started = (m: Member & { process?: MemberProcess }): Member => {
+    members.push(m);
+    if (m.process !== undefined) rdkafka.push(m.process);
+    return m;
+  };
+  try {
+    await logged(t, async () => {
+      assert.equal(await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }] }), true);
+      // librdkafka leads first (it computes our shares); one of ours takes over the lead when it leaves.
+      started(startRdkafka('rdkafka-1', group, topic, strategy));
+      await waitFor('the librdkafka member to lead', () => members[0]!.partitions() !== null);
+      started(startOurs('ours-1', group, topic, [strategy]));
+      started(startRdkafka('rdkafka-2', group, topic, strategy));
+      started(startOurs('ours-2', group, topic, [strategy]));
+      const split = (list: Member[], what: string) =>
+        waitFor(
+          what,
+          async () => partitioned(list) && (await agreesWithCoordinator(group, topic, list)),
+          () => `${shares(list)}\n${rdkafka.map((p) => p.describe()).join('\n')}`,
+        );
+      await split(members, 'four members to split the partitions');
+      const { groups } = await admin.describeGroups([group]);
+      assert.equal(groups[0]!.protocol, strategy);
+      t.diagnostic(`${strategy}: ${shares(members)}`);
+
+      await produce(topic);
+      const total = (list: Member[]): number => list.reduce((n, m) => n + m.consumed.length, 0);
+      await waitFor(
+        `${MESSAGES} messages consumed`,
+        () => total(members) >= MESSAGES,
+        () => `${total(members)}`,
+      );
+      assertEachOnce(members, new Map());
+      assert.equal(total(members), MESSAGES);
+
+      // The first librdkafka member (the leader) leaves: the others share its partitions.
+      const before = new Map(members.map((m) => [m, m.consumed.length]));
+      await members[0]!.stop();
+      const rest = members.slice(1);
+      await split(rest, 'the three others to take over');
+      t.diagnostic(`after rdkafka-1 left: ${shares(rest)}`);
+      await produce(topic);
+      const since = (list: Member[]): number => list.reduce((n, m) => n + m.consumed.length - before.get(m)!, 0);
+      await waitFor(
+        `${MESSAGES} more messages consumed`,
+        () => since(rest) >= MESSAGES,
+        () => `${since(rest)}`,
+      );
+      assertEachOnce(rest, before);
+      assert.equal(since(rest), MESSAGES, 'each of the later messages once, nothing read again after the handover');
+    });
+  } finally {
+    await Promise.all(members.map((m) => m.stop()));
+  }
+}
+
+describe('our Consumer and confluent-kafka-python (librdkafka) consumers in one group', {
+  skip: skipUnless(confluent),
+  timeout: 3 * TIMEOUT_MS,
+}, () => {
+  for (const strategy of ['range', 'cooperative-sticky'] as const) {
+    it(`${strategy}: shares agree, each message once, the others take over from a leaving leader`, {
+      timeout: TIMEOUT_MS,
+    }, (t) => {
+      requireTool(confluent);
+      return mixedWithRdkafka(t, strategy);
+    });
+  }
+});
+
 // ---- records from librdkafka ---------------------------------------------------------------------------------------
 
-const kcat = kcatTool();
-const confluent = confluentTool();
 const COUNT = 500;
 const text = (s: string): Buffer => Buffer.from(s, 'utf8');
 const filler = (i: number): string => ` record ${i} for the samsa consumer;`.repeat(1 + (i % 5));
