@@ -3,8 +3,9 @@
  * every codec byte for byte (keys, values, headers, timestamps), seeks (offset, beginning, end, timestamp), pause
  * and resume, autoOffsetReset (earliest, latest, none, out of range), a long poll completed by an arriving message,
  * AbortSignal ending the iterator and consume() cleanly, commit/committed, typed deserializers, a broker restart, the
- * next fetch travelling while the application holds a message (pipelining) with the prefetch bounded, and fetch
- * answers turned into NOT_LEADER_OR_FOLLOWER / FENCED_LEADER_EPOCH by a proxy (metadata refreshed, nothing lost).
+ * next fetch travelling while the application holds a message (pipelining) with the prefetch bounded, incremental
+ * fetch sessions as seen on the wire (and without them; a lost session replaced), and fetch answers turned into
+ * NOT_LEADER_OR_FOLLOWER / FENCED_LEADER_EPOCH by a proxy (metadata refreshed, nothing lost).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,10 +21,13 @@ import { stringDeserializer } from '../../src/client/serde.js';
 import {
   apiSpec,
   ErrorCode,
+  type FetchRequest,
   type FetchResponse,
   KafkaError,
   Reader,
+  readRequestHeader,
   readResponseHeader,
+  requestHeaderVersion,
   responseHeaderVersion,
   Writer,
   writeResponseHeader,
@@ -404,6 +408,10 @@ describe('Consumer (assigned partitions)', () => {
 });
 
 type Rewrite = (apiKey: number, body: Record<string, unknown>) => Record<string, unknown> | undefined;
+interface ProxiedRequest {
+  apiKey: number;
+  body: Record<string, unknown>;
+}
 
 /**
  * A TCP relay to the port `target()` gives that notes the api key of every request passing through and lets
@@ -412,8 +420,9 @@ type Rewrite = (apiKey: number, body: Record<string, unknown>) => Record<string,
 async function kafkaProxy(
   target: () => number,
   rewrite: Rewrite = () => undefined,
-): Promise<{ port: number; apiKeys: number[]; close(): void }> {
+): Promise<{ port: number; apiKeys: number[]; requests: ProxiedRequest[]; close(): void }> {
   const apiKeys: number[] = [];
+  const requests: ProxiedRequest[] = [];
   const sockets = new Set<net.Socket>();
   /** Splits a byte stream into size-prefixed frames. */
   const framer = (onFrame: (frame: Buffer) => void) => {
@@ -435,8 +444,12 @@ async function kafkaProxy(
       'data',
       framer((frame) => {
         const apiKey = frame.readInt16BE(4);
+        const version = frame.readInt16BE(6);
         apiKeys.push(apiKey);
-        asked.set(frame.readInt32BE(8), { apiKey, version: frame.readInt16BE(6) });
+        asked.set(frame.readInt32BE(8), { apiKey, version });
+        const r = new Reader(frame, 4);
+        readRequestHeader(r, requestHeaderVersion(apiKey, version));
+        requests.push({ apiKey, body: apiSpec(apiKey)!.readRequest(r, version) });
         upstream.write(frame);
       }),
     );
@@ -479,6 +492,7 @@ async function kafkaProxy(
   return {
     port: (server.address() as net.AddressInfo).port,
     apiKeys,
+    requests,
     close() {
       for (const s of sockets) s.destroy();
       server.close();
@@ -504,6 +518,88 @@ async function proxiedBroker(rewrite?: Rewrite) {
     },
   };
 }
+
+describe('Consumer fetch sessions', () => {
+  const fetchRequests = (requests: ProxiedRequest[]): FetchRequest[] =>
+    requests.filter((r) => r.apiKey === 1).map((r) => r.body as unknown as FetchRequest);
+  const partitionCount = (f: FetchRequest): number => f.topics.reduce((n, t) => n + t.partitions.length, 0);
+
+  /** Assigns 4 partitions, reads 10 records of partition 0, then 5 produced later to partition 2. */
+  async function readAcrossFour(env: Awaited<ReturnType<typeof proxiedBroker>>, fetchSessions: boolean): Promise<void> {
+    await createTopic(env.broker, 'sessions', 4);
+    const first = await produceRecords(env.raw, 'sessions', 0, { count: 10, batchSize: 2 });
+    await using c = new Consumer({
+      bootstrapServers: [`127.0.0.1:${env.proxy.port}`],
+      fetchMaxWaitMs: 50,
+      maxPartitionFetchBytes: 256,
+      fetchSessions,
+    });
+    c.assign([0, 1, 2, 3].map((partition) => ({ topic: 'sessions', partition, offset: 0n })));
+    const it = c[Symbol.asyncIterator]();
+    for (const [i, m] of (await take(it, 10)).entries()) assertSameRecord(m, first[i]!, BigInt(i), 'partition 0');
+    const later = await produceRecords(env.raw, 'sessions', 2, { count: 5, batchSize: 5 });
+    for (const [i, m] of (await take(it, 5)).entries()) assertSameRecord(m, later[i]!, BigInt(i), 'partition 2');
+    await it.return?.();
+  }
+
+  it('incremental requests carry only the partitions that changed', async () => {
+    const env = await proxiedBroker();
+    try {
+      await readAcrossFour(env, true);
+      const fetches = fetchRequests(env.proxy.requests);
+      assert.deepEqual([fetches[0]!.sessionId, fetches[0]!.sessionEpoch, partitionCount(fetches[0]!)], [0, 0, 4]);
+      const incremental = fetches.filter((f) => f.sessionId !== 0);
+      assert.ok(incremental.length > 0, 'a session was opened');
+      assert.deepEqual(
+        incremental.slice(0, 3).map((f) => f.sessionEpoch),
+        [1, 2, 3],
+        'epochs count up',
+      );
+      assert.ok(
+        incremental.some((f) => partitionCount(f) < 4),
+        `some request lists fewer than the 4 partitions: ${incremental.map(partitionCount)}`,
+      );
+    } finally {
+      await env.stop();
+    }
+  });
+
+  it('without sessions every request is a full one', async () => {
+    const env = await proxiedBroker();
+    try {
+      await readAcrossFour(env, false);
+      for (const f of fetchRequests(env.proxy.requests)) {
+        assert.deepEqual([f.sessionId, f.sessionEpoch], [0, -1]);
+        assert.ok(partitionCount(f) >= 1);
+      }
+    } finally {
+      await env.stop();
+    }
+  });
+
+  it('a session the broker lost (FETCH_SESSION_ID_NOT_FOUND) is replaced by a new one, nothing lost', async () => {
+    let answered = 0;
+    let lostAt = -1;
+    const env = await proxiedBroker((apiKey, body) => {
+      if (apiKey !== 1 || ++answered !== 3) return undefined;
+      lostAt = answered;
+      const res = body as unknown as FetchResponse;
+      res.errorCode = ErrorCode.FETCH_SESSION_ID_NOT_FOUND;
+      res.sessionId = 0;
+      res.responses = [];
+      return res as unknown as Record<string, unknown>;
+    });
+    try {
+      await readAcrossFour(env, true);
+      assert.equal(lostAt, 3);
+      const fetches = fetchRequests(env.proxy.requests);
+      // The request after the lost session's answer opens a new one with a full request.
+      assert.deepEqual([fetches[3]!.sessionId, fetches[3]!.sessionEpoch], [0, 0]);
+    } finally {
+      await env.stop();
+    }
+  });
+});
 
 describe('Consumer fetch errors', () => {
   for (const error of ['NOT_LEADER_OR_FOLLOWER', 'FENCED_LEADER_EPOCH'] as const) {

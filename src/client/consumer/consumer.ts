@@ -153,6 +153,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
         maxPartitionFetchBytes: options.maxPartitionFetchBytes ?? 1_048_576,
         isolationLevel: this.settings.readCommitted ? 1 : 0,
         retryBackoffMs,
+        fetchSessions: options.fetchSessions ?? true,
       },
       {
         resolvePositions: () => this.resolvePositions(),

@@ -9,10 +9,14 @@
  * connection's requests in order, and a long poll (up to `fetchMaxWaitMs`) would hold up metadata, offset lookups
  * and commits queued behind it.
  *
- * Requests: Fetch v4-17, the newest the broker speaks (topic ids from v13 when the metadata has them), without fetch
- * sessions (each request is a full one), with the partition's current leader epoch (v9+) so that a stale leader
- * answers FENCED_LEADER_EPOCH. The partition listed first gets its first batch whole even over the limits (KIP-74),
- * so the order rotates between requests and no partition starves behind another's large batches.
+ * Requests: Fetch v4-17, the newest the broker speaks (topic ids from v13 when the metadata has them), with the
+ * partition's current leader epoch (v9+) so that a stale leader answers FENCED_LEADER_EPOCH. With incremental fetch
+ * sessions (KIP-227, v7+, on by default) each broker keeps the fetch set: a request carries only the partitions
+ * whose fetch offset or leader epoch changed, forgets those no longer fetched (paused, buffer full, backing off),
+ * and the answer carries only partitions with news; a session error or a broken connection starts a new session
+ * with a full request. The partition listed first in a full request gets its first batch whole even over the limits
+ * (KIP-74), so the order rotates between requests and no partition starves behind another's large batches (in a
+ * session the broker rotates).
  *
  * Answers: whole batches are kept as they came (decoded only when delivered, by `decodeFetch`) and the partition's
  * next fetch offset moves past the last whole batch; a cut-off tail is fetched again. OFFSET_OUT_OF_RANGE resets the
@@ -34,6 +38,49 @@ import type { ConsumerMessage, MessageHeader } from './types.js';
 
 const FETCH = 1;
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
+/** Fetch versions with sessions (KIP-227) and with topic ids (KIP-516). */
+const SESSION_VERSION = 7;
+const TOPIC_ID_VERSION = 13;
+/** Session epochs: a full fetch that opens a session, one that asks for none. */
+const INITIAL_EPOCH = 0;
+const FINAL_EPOCH = -1;
+const INT32_MAX = 0x7fffffff;
+const SESSION_ERRORS: ReadonlySet<number> = new Set([
+  ErrorCode.FETCH_SESSION_ID_NOT_FOUND,
+  ErrorCode.INVALID_FETCH_SESSION_EPOCH,
+  ErrorCode.FETCH_SESSION_TOPIC_ID_ERROR,
+]);
+
+/** A partition as the broker's fetch session knows it (what was last sent for it). */
+interface SessionPartition {
+  topic: string;
+  topicId: string;
+  partition: number;
+  fetchOffset: bigint;
+  leaderEpoch: number;
+}
+
+interface FetchSession {
+  id: number;
+  /** The epoch of the next request. */
+  epoch: number;
+  /** The Fetch version it was opened with (topic ids or names must stay the same). */
+  version: number;
+  partitions: Map<string, SessionPartition>;
+}
+
+function groupForgotten(list: readonly SessionPartition[]): { topic: string; topicId: string; partitions: number[] }[] {
+  const byTopic = new Map<string, { topic: string; topicId: string; partitions: number[] }>();
+  for (const p of list) {
+    let t = byTopic.get(p.topic);
+    if (t === undefined) {
+      t = { topic: p.topic, topicId: p.topicId, partitions: [] };
+      byTopic.set(p.topic, t);
+    }
+    t.partitions.push(p.partition);
+  }
+  return [...byTopic.values()];
+}
 /** How long to wait before asking for the metadata of a topic or leader that is not there. */
 const MISSING_METADATA_BACKOFF_MS = 1000;
 
@@ -48,6 +95,8 @@ export interface FetcherOptions {
   /** 0 read_uncommitted, 1 read_committed. */
   isolationLevel: number;
   retryBackoffMs: number;
+  /** Use incremental fetch sessions (KIP-227). */
+  fetchSessions: boolean;
 }
 
 export interface FetcherHooks {
@@ -59,6 +108,8 @@ export interface FetcherHooks {
 
 export class Fetcher {
   private readonly connections = new Map<number, Promise<BrokerConnection>>();
+  /** The fetch session with each broker. */
+  private readonly sessions = new Map<number, FetchSession>();
   /** Consecutive failed fetches per broker, for an exponential backoff (up to 1 s, as reconnect.backoff.max.ms). */
   private readonly failures = new Map<number, number>();
   /** Brokers with a fetch in flight. */
@@ -193,24 +244,58 @@ export class Fetcher {
       const topicIds = new Map<string, string>();
       for (const s of list) topicIds.set(s.topic, md.topics.get(s.topic)?.topicId ?? ZERO_UUID);
       if (v >= 13 && [...topicIds.values()].some((id) => id === ZERO_UUID)) v = 12;
+      // The fetch set as it goes to the broker now: with a session, only what changed since the last request, and
+      // the partitions no longer fetched are forgotten.
+      const wanted = new Map<string, SessionPartition>();
+      for (const { s, offset } of sent) {
+        wanted.set(s.key, {
+          topic: s.topic,
+          topicId: topicIds.get(s.topic)!,
+          partition: s.partition,
+          fetchOffset: offset,
+          leaderEpoch: md.topics.get(s.topic)?.partitions[s.partition]?.leaderEpoch ?? -1,
+        });
+      }
+      const sessionsOn = this.options.fetchSessions && v >= SESSION_VERSION;
+      let session = sessionsOn ? this.sessions.get(node) : undefined;
+      if (session !== undefined && session.version >= TOPIC_ID_VERSION !== v >= TOPIC_ID_VERSION) {
+        this.sessions.delete(node);
+        session = undefined;
+      }
+      const changed: SessionPartition[] = [];
+      const forgotten: SessionPartition[] = [];
+      for (const [key, w] of wanted) {
+        const known = session?.partitions.get(key);
+        if (
+          known === undefined ||
+          known.fetchOffset !== w.fetchOffset ||
+          known.leaderEpoch !== w.leaderEpoch ||
+          known.topicId !== w.topicId
+        ) {
+          changed.push(w);
+        }
+      }
+      if (session !== undefined) for (const [key, k] of session.partitions) if (!wanted.has(key)) forgotten.push(k);
       const topics: { topic: string; topicId: string; partitions: object[] }[] = [];
       const byTopic = new Map<string, object[]>();
-      for (const { s, offset } of sent) {
-        let parts = byTopic.get(s.topic);
+      for (const w of changed) {
+        let parts = byTopic.get(w.topic);
         if (parts === undefined) {
           parts = [];
-          byTopic.set(s.topic, parts);
-          topics.push({ topic: s.topic, topicId: topicIds.get(s.topic)!, partitions: parts });
+          byTopic.set(w.topic, parts);
+          topics.push({ topic: w.topic, topicId: w.topicId, partitions: parts });
         }
         parts.push({
-          partition: s.partition,
-          currentLeaderEpoch: md.topics.get(s.topic)?.partitions[s.partition]?.leaderEpoch ?? -1,
-          fetchOffset: offset,
+          partition: w.partition,
+          currentLeaderEpoch: w.leaderEpoch,
+          fetchOffset: w.fetchOffset,
           lastFetchedEpoch: -1,
           logStartOffset: -1n,
           partitionMaxBytes: this.options.maxPartitionFetchBytes,
         });
       }
+      const forgottenTopicsData = groupForgotten(forgotten);
+      const sessionEpoch = !sessionsOn ? FINAL_EPOCH : session === undefined ? INITIAL_EPOCH : session.epoch;
       const res = await conn.send<FetchResponse>(
         FETCH,
         v,
@@ -220,10 +305,10 @@ export class Fetcher {
           minBytes: this.options.fetchMinBytes,
           maxBytes: this.options.fetchMaxBytes,
           isolationLevel: this.options.isolationLevel,
-          sessionId: 0,
-          sessionEpoch: -1,
+          sessionId: session?.id ?? 0,
+          sessionEpoch,
           topics,
-          forgottenTopicsData: [],
+          forgottenTopicsData,
           rackId: '',
         },
         { timeoutMs: this.options.requestTimeoutMs + this.options.fetchMaxWaitMs },
@@ -231,9 +316,21 @@ export class Fetcher {
       if (this.closed) return;
       this.failures.delete(node);
       if (res.errorCode !== ErrorCode.NONE) {
+        // A session the broker lost (evicted, restarted) or whose epoch went astray: start a new one at once.
+        this.sessions.delete(node);
+        if (SESSION_ERRORS.has(res.errorCode)) return;
         refresh = isStaleMetadataError(res.errorCode);
         this.backoff(list);
         return;
+      }
+      if (sessionsOn) {
+        if (res.sessionId === 0) this.sessions.delete(node);
+        else if (session === undefined || session.id !== res.sessionId) {
+          this.sessions.set(node, { id: res.sessionId, epoch: 1, version: v, partitions: wanted });
+        } else {
+          session.epoch = session.epoch === INT32_MAX ? 1 : session.epoch + 1;
+          session.partitions = wanted;
+        }
       }
       const names = new Map<string, string>();
       if (v >= 13) for (const [name, id] of topicIds) names.set(id, name);
@@ -268,7 +365,8 @@ export class Fetcher {
       if (delivered) this.state.changed();
     } catch {
       // The connection failed or timed out (it is closed then) or the broker is unknown: retry after a backoff
-      // with fresh metadata, in case the leader moved.
+      // with fresh metadata, in case the leader moved, in a new fetch session (where the old one stands is unknown).
+      this.sessions.delete(node);
       refresh = true;
       const failures = (this.failures.get(node) ?? 0) + 1;
       this.failures.set(node, failures);

@@ -117,6 +117,8 @@ export interface ConsumerOptions<K = Buffer | null, V = Buffer | null> {
   maxPollRecords?: number;
   /** Default 'read_uncommitted'. */
   isolationLevel?: IsolationLevel;
+  /** Incremental fetch sessions (KIP-227): requests and answers carry only what changed; default true. */
+  fetchSessions?: boolean;
   /** Check each batch's CRC; default true. */
   checkCrcs?: boolean;
   /** Default 30000. */
