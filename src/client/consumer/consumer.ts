@@ -730,7 +730,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
         partition: tp.partition,
         offset: o?.offset ?? null,
         metadata: o?.metadata ?? null,
-        leaderEpoch: o?.leaderEpoch ?? -1,
+        leaderEpoch: o === undefined || o.leaderEpoch < 0 ? null : o.leaderEpoch,
       };
     });
   }

@@ -14,7 +14,7 @@
 
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import type { OffsetCommitResponse, OffsetFetchResponse } from '../../protocol/index.js';
-import { isRetriable, KafkaConnectionError, KafkaTimeoutError } from '../errors.js';
+import { isRetriableError, KafkaConnectionError, KafkaTimeoutError } from '../errors.js';
 import { type Cluster, COORDINATOR_MOVED_ERRORS } from '../network/cluster.js';
 import { BrokerConnection } from '../network/connection.js';
 import { groupByTopic } from './consumer-protocol.js';
@@ -121,7 +121,7 @@ export class CoordinatorClient {
       } catch (e) {
         if (this.closed) throw e;
         if (this.isCoordinatorError(e)) this.markUnknown();
-        else if (!isRetriable(e)) throw e;
+        else if (!isRetriableError(e)) throw e;
         if (Date.now() + this.options.retryBackoffMs >= deadline) {
           throw new KafkaTimeoutError(`${what} did not succeed within ${timeoutMs} ms: ${(e as Error).message}`, {
             cause: e,

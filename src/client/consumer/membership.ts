@@ -32,7 +32,7 @@ import type {
   LeaveGroupResponse,
   SyncGroupResponse,
 } from '../../protocol/index.js';
-import { isRetriable, KafkaClientError } from '../errors.js';
+import { isRetriableError, KafkaClientError } from '../errors.js';
 import type { Cluster, ClusterMetadata } from '../network/cluster.js';
 import type { Assignor, GroupMemberSubscription } from './assignors.js';
 import {
@@ -394,7 +394,7 @@ export class GroupMembership {
       });
       code = res.errorCode;
     } catch (e) {
-      if (this.coordinator.isCoordinatorError(e) || isRetriable(e)) this.coordinator.markUnknown();
+      if (this.coordinator.isCoordinatorError(e) || isRetriableError(e)) this.coordinator.markUnknown();
       code = -1;
     }
     if (!this.beating() || generation !== this.generationId) return;

@@ -11,7 +11,7 @@
 
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import type { ListOffsetsResponse } from '../../protocol/index.js';
-import { isRetriable } from '../errors.js';
+import { isRetriableError } from '../errors.js';
 import { type Cluster, type ClusterMetadata, isStaleMetadataError } from '../network/cluster.js';
 import { groupByTopic } from './consumer-protocol.js';
 import { partitionKey } from './state.js';
@@ -70,7 +70,7 @@ export async function lookupOffsets(
     const retry = new Map<string, { lookup: OffsetLookup; error: Error }>();
     const fail = (l: OffsetLookup, error: Error): void => {
       const key = partitionKey(l.topic, l.partition);
-      if (isRetriable(error)) retry.set(key, { lookup: l, error });
+      if (isRetriableError(error)) retry.set(key, { lookup: l, error });
       else failed.set(key, error);
     };
     let md: ClusterMetadata | null = null;
@@ -130,7 +130,7 @@ export async function lookupOffsets(
           }
           for (const l of asked.values()) fail(l, new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, 'no answer for it'));
         } catch (e) {
-          if (isRetriable(e)) cluster.invalidate();
+          if (isRetriableError(e)) cluster.invalidate();
           for (const l of list) fail(l, e as Error);
         }
       }),

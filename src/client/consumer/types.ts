@@ -27,12 +27,8 @@ export interface OffsetToCommit extends TopicPartitionOffset {
   leaderEpoch?: number;
 }
 
-export interface CommittedOffset extends TopicPartition {
-  /** The committed offset, or null when the group has none for the partition. */
-  offset: bigint | null;
-  metadata: string | null;
-  leaderEpoch: number;
-}
+/** What `committed()` answers per partition: the Admin's shape (offset null when the group has none). */
+export type { CommittedOffset } from '../admin/types.js';
 
 export interface MessageHeader {
   key: string;
