@@ -684,7 +684,11 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
       }
       for (const o of list) {
         const s = this.state.get(o.topic, o.partition);
-        if (s !== undefined) s.committedProcessed = o.offset;
+        if (s === undefined) continue;
+        s.committedProcessed = o.offset;
+        // What the application committed counts as processed: a later automatic commit (on close, on revoke)
+        // must not move the group back to before it.
+        if (s.processed === null || s.processed < o.offset) s.processed = o.offset;
       }
     });
     this.commitChain = run.catch(() => {});

@@ -157,6 +157,11 @@ export class Cluster {
         ...(this.options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: this.options.requestTimeoutMs }),
       });
       this.failures.delete(address);
+      if (this.closed) {
+        // close() ran while this connection was being opened.
+        conn.close();
+        throw new KafkaConnectionError('the client is closed');
+      }
       return conn;
     } catch (e) {
       const count = (failed?.count ?? 0) + 1;
@@ -187,31 +192,42 @@ export class Cluster {
       const c = await conn.catch(() => null);
       if (c !== null && !c.closed) return c;
     }
-    if (this.bootstrapConnection !== null) {
-      const c = await this.bootstrapConnection.catch(() => null);
+    for (;;) {
+      const boot = this.bootstrapConnection;
+      if (boot === null) break;
+      const c = await boot.catch(() => null);
       if (c !== null && !c.closed) return c;
+      if (this.bootstrapConnection === boot) this.bootstrapConnection = null;
     }
-    this.bootstrapConnection = this.anyBootstrap();
-    return this.bootstrapConnection;
+    // No await between the check above and this assignment: concurrent callers share one attempt.
+    const opening = this.anyBootstrap();
+    this.bootstrapConnection = opening;
+    return opening;
   }
 
   /** The connection to broker `nodeId` (opened on first use, reopened after a failure). */
   async connection(nodeId: number): Promise<BrokerConnection> {
-    const existing = this.connections.get(nodeId);
-    if (existing !== undefined) {
+    for (;;) {
+      const existing = this.connections.get(nodeId);
+      if (existing === undefined) break;
       const c = await existing.catch(() => null);
       if (c !== null && !c.closed) return c;
       if (this.connections.get(nodeId) === existing) this.connections.delete(nodeId);
     }
-    let node = (this.current ?? (await this.metadata())).brokers.get(nodeId);
-    if (node === undefined) node = (await this.refresh()).brokers.get(nodeId);
-    if (node === undefined) throw new KafkaConnectionError(`broker ${nodeId} is not in the cluster's metadata`);
-    const opening = this.open(node.host, node.port);
+    // No await between the check above and this assignment: concurrent callers share one connection.
+    const opening = this.openNode(nodeId);
     this.connections.set(nodeId, opening);
     opening.catch(() => {
       if (this.connections.get(nodeId) === opening) this.connections.delete(nodeId);
     });
     return opening;
+  }
+
+  private async openNode(nodeId: number): Promise<BrokerConnection> {
+    let node = (this.current ?? (await this.metadata())).brokers.get(nodeId);
+    if (node === undefined) node = (await this.refresh()).brokers.get(nodeId);
+    if (node === undefined) throw new KafkaConnectionError(`broker ${nodeId} is not in the cluster's metadata`);
+    return this.open(node.host, node.port);
   }
 
   // ---- metadata -------------------------------------------------------------------------------------------------
