@@ -28,6 +28,14 @@ import {
 } from '../../protocol/records/batch-header.js';
 import { compress, decompress } from '../../protocol/records/compression.js';
 import { crc32c } from '../../protocol/records/crc32c.js';
+import {
+  uvarintSize,
+  uvarlongSize,
+  writeUvarint,
+  writeUvarlong,
+  zigzag32,
+  zigzag64,
+} from '../../protocol/records/varint.js';
 import { KafkaClientError } from '../errors.js';
 import type { DeliveryReport, HeaderValue, RecordHeaders } from './types.js';
 
@@ -38,49 +46,6 @@ export interface DeliverySink {
 }
 
 export const BATCH_HEADER_BYTES = RECORDS_OFFSET;
-
-function zigzag32(v: number): number {
-  return ((v << 1) ^ (v >> 31)) >>> 0;
-}
-
-/** Zig-zag of a timestamp delta (a safe integer). */
-function zigzag64(v: number): number {
-  return v >= 0 ? v * 2 : -v * 2 - 1;
-}
-
-function uvarintSize(v: number): number {
-  if (v < 0x80) return 1;
-  if (v < 0x4000) return 2;
-  if (v < 0x200000) return 3;
-  if (v < 0x10000000) return 4;
-  return 5;
-}
-
-function uvarlongSize(v: number): number {
-  if (v <= 0xffffffff) return uvarintSize(v);
-  let size = 5;
-  for (let rest = Math.floor(v / 2 ** 35); rest > 0; rest = Math.floor(rest / 128)) size++;
-  return size;
-}
-
-function writeUvarint(buf: Buffer, pos: number, v: number): number {
-  while (v >= 0x80) {
-    buf[pos++] = (v & 0x7f) | 0x80;
-    v >>>= 7;
-  }
-  buf[pos++] = v;
-  return pos;
-}
-
-function writeUvarlong(buf: Buffer, pos: number, v: number): number {
-  if (v <= 0xffffffff) return writeUvarint(buf, pos, v);
-  while (v >= 0x80) {
-    buf[pos++] = (v % 128) | 0x80;
-    v = Math.floor(v / 128);
-  }
-  buf[pos++] = v;
-  return pos;
-}
 
 function readUvarint(buf: Buffer, pos: number): [number, number] {
   let v = 0;

@@ -3,7 +3,6 @@
  * exact size; the batch header is filled in last (lengths, deltas, max timestamp, last offset delta, CRC-32C).
  */
 import { ProtocolError } from '../codec/protocol-error.js';
-import { uvarintSize } from '../codec/writer.js';
 import {
   ATTRIBUTES_OFFSET,
   BASE_SEQUENCE_OFFSET,
@@ -27,6 +26,13 @@ import {
 } from './batch-header.js';
 import { compress, isCompressionCodec } from './compression.js';
 import { crc32c } from './crc32c.js';
+import {
+  uvarintSize,
+  uvarlongSize as uvarlongSizeOfNumber,
+  writeUvarint,
+  writeUvarlong as writeUvarlongOfNumber,
+  zigzag32,
+} from './varint.js';
 
 export type BytesInput = Buffer | string | null;
 
@@ -68,10 +74,6 @@ function toBytes(v: BytesInput | undefined): Buffer | null {
   return typeof v === 'string' ? Buffer.from(v, 'utf8') : v;
 }
 
-function zigzag32(v: number): number {
-  return ((v << 1) ^ (v >> 31)) >>> 0;
-}
-
 /** Zig-zag of a 64-bit delta: a number when it stays below 2^53, a bigint otherwise. */
 function zigzag64(v: bigint): number | bigint {
   if (v >= -0x10000000000000n && v < 0x10000000000000n) {
@@ -82,15 +84,7 @@ function zigzag64(v: bigint): number | bigint {
 }
 
 function uvarlongSize(u: number | bigint): number {
-  if (typeof u === 'number') {
-    if (u <= 0xffffffff) return uvarintSize(u);
-    let size = 1;
-    while (u >= 128) {
-      u = Math.floor(u / 128);
-      size++;
-    }
-    return size;
-  }
+  if (typeof u === 'number') return uvarlongSizeOfNumber(u);
   let size = 1;
   while (u >= 128n) {
     u >>= 7n;
@@ -99,25 +93,8 @@ function uvarlongSize(u: number | bigint): number {
   return size;
 }
 
-function writeUvarint(buf: Buffer, pos: number, u: number): number {
-  while (u >= 0x80) {
-    buf[pos++] = (u & 0x7f) | 0x80;
-    u >>>= 7;
-  }
-  buf[pos++] = u;
-  return pos;
-}
-
 function writeUvarlong(buf: Buffer, pos: number, u: number | bigint): number {
-  if (typeof u === 'number') {
-    if (u <= 0xffffffff) return writeUvarint(buf, pos, u);
-    while (u >= 128) {
-      buf[pos++] = (u % 128) | 0x80;
-      u = Math.floor(u / 128);
-    }
-    buf[pos++] = u;
-    return pos;
-  }
+  if (typeof u === 'number') return writeUvarlongOfNumber(buf, pos, u);
   while (u >= 128n) {
     buf[pos++] = Number(u & 0x7fn) | 0x80;
     u >>= 7n;
