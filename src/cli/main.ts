@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerBench } from './commands/bench.js';
 import { registerCluster } from './commands/cluster.js';
 import { registerGroup } from './commands/group.js';
 import { registerKafkaConsumerGroups, registerKafkaTopics } from './commands/kafka-tools.js';
+import { registerConsoleProducer, registerProduce } from './commands/produce.js';
 import { registerStart } from './commands/start.js';
 import { registerTopic } from './commands/topic.js';
 import { ExitCode } from './support/exit-codes.js';
@@ -24,8 +26,12 @@ registerStart(program);
 registerCluster(program);
 registerTopic(program);
 registerGroup(program);
+registerProduce(program);
+// `samsa consume` (and `console-consumer`) register here, next to produce.
 registerKafkaTopics(program);
 registerKafkaConsumerGroups(program);
+registerConsoleProducer(program);
+registerBench(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`samsa: ${err instanceof Error ? err.message : String(err)}`);

@@ -1,0 +1,180 @@
+/**
+ * What the producing commands (`produce`, `console-producer`, `bench produce`) share: flag parsers for acks and
+ * codecs, Kafka's producer property names (`--producer-property acks=all`, a `--producer.config` file) turned into
+ * the Producer's options, and a Producer opened from the common options and connected first, so that an unreachable
+ * cluster fails before any input is read, with the usual line and exit status 3.
+ */
+import { readFileSync } from 'node:fs';
+import { InvalidArgumentError } from 'commander';
+import type { Acks, CompressionType, ProducerOptions } from '../../client/producer/index.js';
+import { Producer } from '../../client/producer/index.js';
+import type { ClientSettings } from './connection-options.js';
+import { UsageError } from './errors.js';
+
+export const CODECS: readonly CompressionType[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
+
+function parseAcks(value: string): Acks | null {
+  const v = value.trim().toLowerCase();
+  if (v === 'all' || v === '-1') return 'all';
+  if (v === '0') return 0;
+  if (v === '1') return 1;
+  return null;
+}
+
+/** `--acks 0|1|all` (-1 is all). */
+export function acksArg(value: string): Acks {
+  const acks = parseAcks(value);
+  if (acks === null) throw new InvalidArgumentError('must be 0, 1, all or -1.');
+  return acks;
+}
+
+/** `--compression none|gzip|snappy|lz4|zstd`. */
+export function compressionArg(value: string): CompressionType {
+  const v = value.trim().toLowerCase();
+  if (!(CODECS as readonly string[]).includes(v))
+    throw new InvalidArgumentError(`must be one of ${CODECS.join(', ')}.`);
+  return v as CompressionType;
+}
+
+/** The Producer options a command may set (bootstrap servers and client id come from the common options). */
+export type ProducerSettings = Omit<ProducerOptions, 'bootstrapServers' | 'keySerializer' | 'valueSerializer'>;
+
+const integer = (name: string, value: string, min: number): number => {
+  if (!/^-?\d+$/.test(value.trim())) throw new UsageError(`${name} must be an integer, got '${value}'`);
+  const n = Number(value);
+  if (n < min) throw new UsageError(`${name} must be at least ${min}, got ${n}`);
+  return n;
+};
+
+/** Kafka's producer properties this client has, by Kafka name. */
+const PROPERTIES: Record<string, (value: string, into: ProducerSettings) => void> = {
+  acks: (v, o) => {
+    const acks = parseAcks(v);
+    if (acks === null) throw new UsageError(`acks must be 0, 1, all or -1, got '${v}'`);
+    o.acks = acks;
+  },
+  'linger.ms': (v, o) => {
+    o.lingerMs = integer('linger.ms', v, 0);
+  },
+  'batch.size': (v, o) => {
+    o.batchSize = Math.max(1, integer('batch.size', v, 0));
+  },
+  'compression.type': (v, o) => {
+    const c = v.trim().toLowerCase();
+    if (!(CODECS as readonly string[]).includes(c)) {
+      throw new UsageError(`compression.type must be one of ${CODECS.join(', ')}, got '${v}'`);
+    }
+    o.compression = c as CompressionType;
+  },
+  'compression.gzip.level': (v, o) => {
+    o.compressionLevel = integer('compression.gzip.level', v, 1);
+  },
+  'compression.zstd.level': (v, o) => {
+    o.compressionLevel = integer('compression.zstd.level', v, 1);
+  },
+  'client.id': (v, o) => {
+    o.clientId = v;
+  },
+  retries: (v, o) => {
+    o.retries = integer('retries', v, 0);
+  },
+  'retry.backoff.ms': (v, o) => {
+    o.retryBackoffMs = integer('retry.backoff.ms', v, 0);
+  },
+  'retry.backoff.max.ms': (v, o) => {
+    o.retryBackoffMaxMs = integer('retry.backoff.max.ms', v, 0);
+  },
+  'request.timeout.ms': (v, o) => {
+    o.requestTimeoutMs = integer('request.timeout.ms', v, 1);
+  },
+  'delivery.timeout.ms': (v, o) => {
+    o.deliveryTimeoutMs = integer('delivery.timeout.ms', v, 0);
+  },
+  'max.block.ms': (v, o) => {
+    o.maxBlockMs = integer('max.block.ms', v, 0);
+  },
+  'max.request.size': (v, o) => {
+    o.maxRequestSize = integer('max.request.size', v, 1);
+  },
+  'max.in.flight.requests.per.connection': (v, o) => {
+    o.maxInFlightRequestsPerConnection = integer('max.in.flight.requests.per.connection', v, 1);
+  },
+  'metadata.max.age.ms': (v, o) => {
+    o.metadataMaxAgeMs = integer('metadata.max.age.ms', v, 0);
+  },
+  'reconnect.backoff.ms': (v, o) => {
+    o.reconnectBackoffMs = integer('reconnect.backoff.ms', v, 0);
+  },
+  'reconnect.backoff.max.ms': (v, o) => {
+    o.reconnectBackoffMaxMs = integer('reconnect.backoff.max.ms', v, 0);
+  },
+  'socket.connection.setup.timeout.ms': (v, o) => {
+    o.connectTimeoutMs = integer('socket.connection.setup.timeout.ms', v, 1);
+  },
+};
+
+/** Properties that are fine to pass but change nothing here (the client has no such setting or needs none). */
+const ACCEPTED = new Set([
+  // --bootstrap-server says where the cluster is.
+  'bootstrap.servers',
+  'key.serializer',
+  'value.serializer',
+  'buffer.memory',
+  'send.buffer.bytes',
+  'receive.buffer.bytes',
+  'enable.idempotence',
+  'partitioner.class',
+  'partitioner.ignore.keys',
+]);
+
+/**
+ * Applies Kafka producer properties (`name=value`) to `into`; returns the names this client does not know (the
+ * caller warns about them, as Kafka's tools warn about unused configs).
+ */
+export function applyProducerProperties(props: Record<string, string>, into: ProducerSettings): string[] {
+  const unknown: string[] = [];
+  for (const [name, value] of Object.entries(props)) {
+    const set = PROPERTIES[name];
+    if (set !== undefined) set(value, into);
+    else if (!ACCEPTED.has(name)) unknown.push(name);
+  }
+  return unknown;
+}
+
+/** A Java properties file: `name=value` (or `name: value`) lines, `#` and `!` comments. */
+export function readPropertiesFile(path: string): Record<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${path}: ${(e as Error).message}`);
+  }
+  const out: Record<string, string> = {};
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
+    const m = /^([^=:\s]+)\s*[=:\s]\s*(.*)$/.exec(line);
+    if (m === null) out[line] = '';
+    else out[m[1]!] = m[2]!;
+  }
+  return out;
+}
+
+/** A connected Producer for a command (connected first: no broker answering fails here, exit status 3). */
+export async function openProducer(s: ClientSettings, settings: ProducerSettings): Promise<Producer> {
+  const producer = new Producer({
+    clientId: s.clientId,
+    requestTimeoutMs: s.requestTimeoutMs,
+    // Commands fail fast when the cluster is away rather than waiting out Kafka's long default.
+    maxBlockMs: 30_000,
+    ...settings,
+    bootstrapServers: s.bootstrapServers,
+  });
+  try {
+    await producer.connect();
+  } catch (e) {
+    await producer.close().catch(() => {});
+    throw e;
+  }
+  return producer;
+}
