@@ -1,9 +1,11 @@
 // `npm run bench`: every benchmark, printed as Markdown tables of medians over repeated runs with ratios to a
 // reference measured in the same run. Timings live here, never in tests.
 // `node dist/bench/run.js broker` (or SAMSA_BENCH=broker) runs only the broker section; `broker-profile` profiles
-// the broker under load instead (not part of the full run); `groups` runs only the consumer-group section.
+// the broker under load instead (not part of the full run); `groups` runs only the consumer-group section; `client`
+// only the client section (samsa's Producer next to @platformatic/kafka and KafkaJS).
 import { arch, cpus, platform } from 'node:os';
 import { benchBroker, profileBroker } from './broker.js';
+import { benchClient } from './client.js';
 import { benchGroups } from './groups.js';
 import { table } from './harness.js';
 import { benchProtocol } from './protocol.js';
@@ -11,7 +13,7 @@ import { benchRecords } from './records.js';
 import { benchStorage } from './storage.js';
 
 const only = process.argv[2] ?? process.env.SAMSA_BENCH ?? 'all';
-const known = ['all', 'broker', 'broker-profile', 'groups'];
+const known = ['all', 'broker', 'broker-profile', 'groups', 'client'];
 if (!known.includes(only)) {
   console.error(`unknown section ${only}: one of ${known.join(', ')}`);
   process.exit(2);
@@ -37,6 +39,11 @@ if (only === 'all' || only === 'groups') {
   if (only === 'all') console.log('');
   const groups = await benchGroups();
   console.log(groups.blocks.join('\n\n'));
+}
+if (only === 'all' || only === 'client') {
+  if (only === 'all') console.log('');
+  const client = await benchClient();
+  console.log(client.blocks.join('\n\n'));
 }
 if (only === 'broker-profile') {
   console.log((await profileBroker()).join('\n\n'));

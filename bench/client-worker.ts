@@ -1,0 +1,213 @@
+// One client library in a child process for the client benchmark (bench/client.ts): `node client-worker.js
+// <library>` with library samsa, samsa-send, platformatic or kafkajs. Every library runs in a process of its own, on the same
+// Node, driven by this same script with the same workload, so that the comparison is fair (@platformatic/kafka
+// needs Node >= 22, so the parent starts all three on that Node).
+//
+// It reads one JSON command per line on stdin and answers one JSON line on stdout:
+//   {"op":"open", bootstrap, topic, acks, size, chunk, window, lingerMs, batchSize, warmup}
+//       creates and connects the library's producer, produces `warmup` messages; answers {"ok":true}
+//   {"op":"run", count}   produces `count` messages, timed; answers {"ok":true, seconds, messages}
+//   {"op":"close"}        closes the producer; answers {"ok":true}
+// Errors answer {"ok":false, error}.
+//
+// The workload: `count` values of `size` random bytes (a pool of 64 distinct buffers), null keys, no compression,
+// handed to the library in arrays of `chunk` messages with at most `window` arrays outstanding (the application
+// awaits the oldest before handing over another). KafkaJS and @platformatic/kafka neither linger nor size batches:
+// each send() call is one Produce request per broker, so `chunk` is their batch and `window` their requests in
+// flight. samsa's Producer gets the same arrays (sendBatch) and batches them itself with lingerMs and batchSize;
+// `samsa-send` hands each message of the arrays to its own send() call (one promise per message, the Java-like
+// way), to show what that costs.
+// The clock runs from the first array handed over to the last delivery report.
+// Consumer workloads (consume throughput per library) are for the consumer work: add an `open-consumer` op here.
+import { randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { Producer } from '../src/client/producer/index.js';
+
+export interface OpenCommand {
+  op: 'open';
+  bootstrap: string;
+  topic: string;
+  acks: -1 | 1;
+  /** Value bytes per message. */
+  size: number;
+  /** Messages per array handed to the library. */
+  chunk: number;
+  /** Arrays outstanding at most. */
+  window: number;
+  lingerMs: number;
+  batchSize: number;
+  /** Messages produced (untimed) after connecting. */
+  warmup: number;
+}
+
+export type Command = OpenCommand | { op: 'run'; count: number } | { op: 'close' };
+
+export type Answer = { ok: true; seconds?: number; messages?: number } | { ok: false; error: string };
+
+/** What the workload needs from a library: send an array of values, close. */
+interface Driver {
+  send(values: Buffer[]): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+function samsaProducer(c: OpenCommand): Producer {
+  return new Producer({
+    bootstrapServers: [c.bootstrap],
+    clientId: 'samsa-bench',
+    acks: c.acks,
+    lingerMs: c.lingerMs,
+    batchSize: c.batchSize,
+    compression: 'none',
+  });
+}
+
+async function samsaDriver(c: OpenCommand): Promise<Driver> {
+  const producer = samsaProducer(c);
+  await producer.connect();
+  const topic = c.topic;
+  return {
+    send: (values) => {
+      const records = new Array(values.length);
+      for (let i = 0; i < values.length; i++) records[i] = { topic, value: values[i] };
+      return producer.sendBatch(records);
+    },
+    close: () => producer.close(),
+  };
+}
+
+async function samsaSendDriver(c: OpenCommand): Promise<Driver> {
+  const producer = samsaProducer(c);
+  await producer.connect();
+  const topic = c.topic;
+  return {
+    send: (values) => {
+      const sent = new Array<Promise<unknown>>(values.length);
+      for (let i = 0; i < values.length; i++) sent[i] = producer.send({ topic, value: values[i]! });
+      return Promise.all(sent);
+    },
+    close: () => producer.close(),
+  };
+}
+
+// The libraries are imported by name at run time so that only the one under test is loaded (and tsc does not need
+// @platformatic/kafka's typings, which are written for newer Node).
+const load = <T>(name: string): Promise<T> => import(name) as Promise<T>;
+
+/** What this script uses of @platformatic/kafka. */
+interface PlatformaticModule {
+  Producer: new (options: object) => { send(options: object): Promise<unknown>; close(): Promise<void> };
+}
+
+/** What this script uses of KafkaJS. */
+interface KafkaJsModule {
+  Kafka: new (
+    options: object,
+  ) => {
+    producer(options: object): {
+      connect(): Promise<void>;
+      send(options: object): Promise<unknown>;
+      disconnect(): Promise<void>;
+    };
+  };
+  logLevel: { NOTHING: number };
+}
+
+async function platformaticDriver(c: OpenCommand): Promise<Driver> {
+  const { Producer: PlatformaticProducer } = await load<PlatformaticModule>('@platformatic/kafka');
+  const producer = new PlatformaticProducer({
+    clientId: 'samsa-bench',
+    bootstrapBrokers: [c.bootstrap],
+    // The broker has no InitProducerId yet: a plain producer, as samsa's and KafkaJS's.
+    idempotent: false,
+    autocreateTopics: false,
+  });
+  const topic = c.topic;
+  return {
+    send: (values) => {
+      const messages = new Array(values.length);
+      for (let i = 0; i < values.length; i++) messages[i] = { topic, value: values[i] };
+      // acks and compression go with send() (a producer-level acks is not used by send in 2.12).
+      return producer.send({ messages, acks: c.acks, compression: 'none' });
+    },
+    close: () => producer.close(),
+  };
+}
+
+async function kafkajsDriver(c: OpenCommand): Promise<Driver> {
+  const { Kafka, logLevel } = await load<KafkaJsModule>('kafkajs');
+  const kafka = new Kafka({ clientId: 'samsa-bench', brokers: [c.bootstrap], logLevel: logLevel.NOTHING });
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const topic = c.topic;
+  return {
+    send: (values) => {
+      const messages = new Array(values.length);
+      for (let i = 0; i < values.length; i++) messages[i] = { value: values[i] };
+      return producer.send({ topic, acks: c.acks, messages });
+    },
+    close: () => producer.disconnect(),
+  };
+}
+
+const DRIVERS: Record<string, (c: OpenCommand) => Promise<Driver>> = {
+  samsa: samsaDriver,
+  'samsa-send': samsaSendDriver,
+  platformatic: platformaticDriver,
+  kafkajs: kafkajsDriver,
+};
+
+/** Produces `count` messages through `driver`; resolves with the seconds from the first array to the last report. */
+async function produce(driver: Driver, c: OpenCommand, pool: Buffer[], count: number): Promise<number> {
+  const outstanding: Promise<unknown>[] = [];
+  let next = 0;
+  const started = performance.now();
+  for (let sent = 0; sent < count; ) {
+    const n = Math.min(c.chunk, count - sent);
+    const values = new Array<Buffer>(n);
+    for (let i = 0; i < n; i++) values[i] = pool[next++ & 63]!;
+    if (outstanding.length >= c.window) await outstanding.shift();
+    outstanding.push(driver.send(values));
+    sent += n;
+  }
+  await Promise.all(outstanding);
+  return (performance.now() - started) / 1000;
+}
+
+async function main(): Promise<void> {
+  const library = process.argv[2] ?? '';
+  const open = DRIVERS[library];
+  if (open === undefined) throw new Error(`unknown library '${library}': one of ${Object.keys(DRIVERS).join(', ')}`);
+  let driver: Driver | null = null;
+  let config: OpenCommand | null = null;
+  let pool: Buffer[] = [];
+  const answer = (a: Answer): void => {
+    process.stdout.write(`${JSON.stringify(a)}\n`);
+  };
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (line.trim() === '') continue;
+    const command = JSON.parse(line) as Command;
+    try {
+      if (command.op === 'open') {
+        if (driver !== null) await driver.close();
+        config = command;
+        pool = Array.from({ length: 64 }, () => randomBytes(command.size));
+        driver = await open(command);
+        if (command.warmup > 0) await produce(driver, command, pool, command.warmup);
+        answer({ ok: true });
+      } else if (command.op === 'run') {
+        if (driver === null || config === null) throw new Error('run before open');
+        const seconds = await produce(driver, config, pool, command.count);
+        answer({ ok: true, seconds, messages: command.count });
+      } else {
+        if (driver !== null) await driver.close();
+        driver = null;
+        answer({ ok: true });
+      }
+    } catch (e) {
+      answer({ ok: false, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+    }
+  }
+  if (driver !== null) await driver.close();
+}
+
+await main();

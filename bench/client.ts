@@ -1,0 +1,257 @@
+// Client benchmarks (issue 7): produce throughput of samsa's Producer next to @platformatic/kafka's and KafkaJS's,
+// against one broker process (bench/broker-support.ts) in the same run. Each library runs in a child process of its
+// own (bench/client-worker.ts, the same workload script for all three) on the same Node binary: @platformatic/kafka
+// needs Node >= 22, so that is SAMSA_NODE22_BIN, this Node when it is new enough, or the repository's
+// .ci/.node24 one. The three processes stay up for the whole section; for each workload (message size x partitions
+// x acks, on a fresh topic) every library opens a producer and warms up, then the timed runs alternate between the
+// libraries (the order rotates each run), so machine noise falls on all three alike. Tables show medians with the
+// ratios of samsa's median to the others'.
+// `node dist/bench/run.js client` runs only this section. SAMSA_BENCH_CLIENT_QUICK=1 is a quick try (fewer and
+// smaller runs); SAMSA_BENCH_CLIENT_RUNS and SAMSA_BENCH_CLIENT_SCALE (a factor on the message counts) tune it.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Admin } from '../src/client/admin/index.js';
+import { startBroker } from './broker-support.js';
+import type { Answer, Command, OpenCommand } from './client-worker.js';
+import { median } from './harness.js';
+
+const QUICK = process.env.SAMSA_BENCH_CLIENT_QUICK === '1';
+const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
+const RUNS = env('SAMSA_BENCH_CLIENT_RUNS', QUICK ? 3 : 5);
+const SCALE = env('SAMSA_BENCH_CLIENT_SCALE', QUICK ? 0.25 : 1);
+const SIZES = [1024, 100] as const;
+const PARTITIONS = [1, 8] as const;
+const ACKS = [-1, 1] as const;
+/** Messages per timed run: about 60 MB of 1 KiB values, 20 MB of 100 B values. */
+const COUNT: Record<number, number> = { 1024: 60_000, 100: 200_000 };
+/** Untimed messages after opening a producer (lets the JIT and the connections settle). */
+const WARMUP_SHARE = 0.5;
+/** Bytes per array the application hands over: KafkaJS's and @platformatic/kafka's batch. */
+const CHUNK_BYTES = 256 * 1024;
+/** Arrays outstanding: as max.in.flight.requests.per.connection (5). */
+const WINDOW = 5;
+/** Kafka's producer defaults, samsa's too. */
+const LINGER_MS = 5;
+const BATCH_SIZE = 16_384;
+
+const WORKER = fileURLToPath(new URL('./client-worker.js', import.meta.url));
+/** dist/bench -> the repository's .ci/.node24 (installed by .ci/run). */
+const REPO_NODE24 = fileURLToPath(new URL('../../.ci/.node24/node_modules/node/bin/node', import.meta.url));
+
+interface Library {
+  id: 'samsa' | 'samsa-send' | 'platformatic' | 'kafkajs';
+  name: string;
+}
+const SAMSA: Library = { id: 'samsa', name: 'samsa' };
+const SAMSA_SEND: Library = { id: 'samsa-send', name: 'samsa, send() per message' };
+const PLATFORMATIC: Library = { id: 'platformatic', name: '@platformatic/kafka' };
+const KAFKAJS: Library = { id: 'kafkajs', name: 'KafkaJS' };
+
+const progress = (msg: string): void => {
+  process.stderr.write(`[client bench] ${msg}\n`);
+};
+
+function newEnough(version: string): boolean {
+  const [major = 0, minor = 0] = version.replace(/^v/, '').split('.').map(Number);
+  return major > 22 || (major === 22 && minor >= 22);
+}
+
+/** The Node all three libraries run on: one that @platformatic/kafka accepts, or null when there is none. */
+function benchNode(): string | null {
+  if (process.env.SAMSA_NODE22_BIN) return process.env.SAMSA_NODE22_BIN;
+  if (newEnough(process.version)) return process.execPath;
+  return existsSync(REPO_NODE24) ? REPO_NODE24 : null;
+}
+
+/** A library's worker process: one command at a time, one answer line each. */
+class Worker {
+  private readonly child: ChildProcess;
+  private readonly lines: AsyncIterator<string>;
+  private stderr = '';
+
+  constructor(
+    readonly library: Library,
+    node: string,
+  ) {
+    this.child = spawn(node, ['--no-warnings', WORKER, library.id], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      this.stderr = (this.stderr + d).slice(-4000);
+    });
+    this.lines = createInterface({ input: this.child.stdout! })[Symbol.asyncIterator]();
+  }
+
+  async ask(command: Command): Promise<Answer & { ok: true }> {
+    this.child.stdin!.write(`${JSON.stringify(command)}\n`);
+    const line = await this.lines.next();
+    if (line.done) throw new Error(`${this.library.name} worker exited\n${this.stderr}`);
+    const answer = JSON.parse(line.value) as Answer;
+    if (!answer.ok) throw new Error(`${this.library.name}: ${answer.error}`);
+    return answer;
+  }
+
+  async stop(): Promise<void> {
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.stdin!.end();
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+interface Workload {
+  size: number;
+  partitions: number;
+  acks: -1 | 1;
+}
+
+const sizeName = (size: number): string => (size === 1024 ? '1 KiB' : `${size} B`);
+const workloadName = (w: Workload): string =>
+  `${sizeName(w.size)}, ${w.partitions} partition${w.partitions === 1 ? '' : 's'}, acks=${w.acks === -1 ? 'all' : w.acks}`;
+
+const fmt = (x: number): string =>
+  Number.isNaN(x)
+    ? '-'
+    : x >= 1e6
+      ? `${(x / 1e6).toFixed(2)}M`
+      : x >= 1e4
+        ? `${(x / 1e3).toFixed(0)}k`
+        : x >= 1e3
+          ? `${(x / 1e3).toFixed(1)}k`
+          : x.toFixed(0);
+
+/** "412k (398k-420k)": median, minimum and maximum of the runs. */
+const cell = (runs: readonly number[]): string =>
+  runs.length === 0 ? '-' : `${fmt(median(runs))} (${fmt(Math.min(...runs))}-${fmt(Math.max(...runs))})`;
+const ratio = (a: readonly number[], b: readonly number[]): string =>
+  a.length === 0 || b.length === 0 ? '-' : `${(median(a) / median(b)).toFixed(2)}x`;
+
+interface Result {
+  workload: Workload;
+  /** Messages per second per run, by library id. */
+  runs: Map<Library['id'], number[]>;
+}
+
+function produceTable(results: readonly Result[], libraries: readonly Library[]): string {
+  const lines = [
+    '### Client: produce throughput (messages/s, median (min-max) of the runs)',
+    '',
+    '| workload | samsa | @platformatic/kafka | KafkaJS | samsa MB/s | samsa vs @platformatic/kafka | samsa vs KafkaJS | samsa, send() per message |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  const has = (id: Library['id']) => libraries.some((l) => l.id === id);
+  for (const r of results) {
+    const of = (id: Library['id']) => (has(id) ? (r.runs.get(id) ?? []) : []);
+    const samsa = of('samsa');
+    const mbs = samsa.length === 0 ? Number.NaN : (median(samsa) * r.workload.size) / 1e6;
+    lines.push(
+      `| ${workloadName(r.workload)} | ${cell(samsa)} | ${cell(of('platformatic'))} | ${cell(of('kafkajs'))} | ` +
+        `${Number.isNaN(mbs) ? '-' : mbs.toFixed(1)} | ${ratio(samsa, of('platformatic'))} | ${ratio(samsa, of('kafkajs'))} | ` +
+        `${cell(of('samsa-send'))} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export async function benchClient(): Promise<{ blocks: string[] }> {
+  const started = performance.now();
+  const node = benchNode();
+  const libraries = node === null ? [SAMSA, SAMSA_SEND, KAFKAJS] : [SAMSA, SAMSA_SEND, PLATFORMATIC, KAFKAJS];
+  const nodeBin = node ?? process.execPath;
+  const nodeVersion = await new Promise<string>((resolve) => {
+    const child = spawn(nodeBin, ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
+    child.on('close', () => resolve(out.trim()));
+  });
+  const broker = await startBroker();
+  const admin = new Admin({ bootstrapServers: [broker.bootstrap], clientId: 'samsa-bench-admin' });
+  const workers = libraries.map((l) => new Worker(l, nodeBin));
+  const results: Result[] = [];
+  try {
+    await admin.connect();
+    const workloads: Workload[] = [];
+    for (const size of SIZES) {
+      for (const partitions of PARTITIONS) for (const acks of ACKS) workloads.push({ size, partitions, acks });
+    }
+    let rotation = 0;
+    for (const w of workloads) {
+      const topic = `bench-client-${w.size}-${w.partitions}-${w.acks === -1 ? 'all' : w.acks}`;
+      await admin.createTopics([{ name: topic, numPartitions: w.partitions, replicationFactor: 1 }]);
+      const count = Math.max(1000, Math.round(COUNT[w.size]! * SCALE));
+      const open: OpenCommand = {
+        op: 'open',
+        bootstrap: broker.bootstrap,
+        topic,
+        acks: w.acks,
+        size: w.size,
+        chunk: Math.max(1, Math.floor(CHUNK_BYTES / w.size)),
+        window: WINDOW,
+        lingerMs: LINGER_MS,
+        batchSize: BATCH_SIZE,
+        warmup: Math.round(count * WARMUP_SHARE),
+      };
+      const result: Result = { workload: w, runs: new Map(libraries.map((l) => [l.id, []])) };
+      progress(`${workloadName(w)}: warm-up`);
+      for (const worker of workers) await worker.ask(open);
+      for (let run = 0; run < RUNS; run++) {
+        progress(`${workloadName(w)}: run ${run + 1}/${RUNS}`);
+        const order = workers.map((_, i) => workers[(i + rotation) % workers.length]!);
+        rotation++;
+        for (const worker of order) {
+          const answer = await worker.ask({ op: 'run', count });
+          result.runs.get(worker.library.id)!.push(answer.messages! / answer.seconds!);
+        }
+      }
+      for (const worker of workers) await worker.ask({ op: 'close' });
+      await admin.deleteTopics([topic]);
+      results.push(result);
+    }
+    // ---- consume throughput: for the consumer work (a consumer op in client-worker.ts, a table here) ----------
+  } finally {
+    await Promise.all(workers.map((w) => w.stop()));
+    await admin.close().catch(() => {});
+    await broker.stop();
+    broker.cleanup();
+  }
+
+  const minutes = ((performance.now() - started) / 60_000).toFixed(1);
+  const counts = SIZES.map(
+    (s) => `${Math.max(1000, Math.round(COUNT[s]! * SCALE)).toLocaleString('en')} x ${sizeName(s)}`,
+  );
+  const notes = [
+    `each library in a child process of its own on ${nodeVersion} (${nodeBin === process.execPath ? 'this Node' : nodeBin}), ` +
+      'running the same workload script (bench/client-worker.ts), against one broker (`samsa start` child process, ' +
+      'defaults, data in the OS temp dir) on the same machine; this machine is shared, so read medians',
+    `workload: ${counts.join(' or ')} random values per timed run, null keys, no compression, to a fresh topic per ` +
+      `row; the application hands the messages over in arrays of ${CHUNK_BYTES / 1024} KiB ` +
+      `(${Math.floor(CHUNK_BYTES / 1024)} x 1 KiB or ${Math.floor(CHUNK_BYTES / 100)} x 100 B) and keeps at most ` +
+      `${WINDOW} arrays outstanding; timed from the first array handed over to the last acknowledgement, after ` +
+      `${WARMUP_SHARE * 100}% as many untimed messages through the same producer; ${RUNS} runs per row, the ` +
+      'libraries taking turns in a rotating order',
+    `batching: samsa's Producer gets the arrays through sendBatch() and batches per partition itself with ` +
+      `lingerMs ${LINGER_MS} and batchSize ${BATCH_SIZE} (Kafka's defaults; a partition's next batch may grow up ` +
+      'to 16x while its previous one is in flight, one batch in flight per partition since retries are on; ' +
+      'null-key batches stay at batchSize, as the sticky partitioner moves on when one is full); the last column ' +
+      'is the same producer given each message by its own send() (one promise per message); ' +
+      'KafkaJS has no linger or batch size: each producer.send() is one Produce request per broker with the ' +
+      'messages given, so the array is its batch and the outstanding arrays its requests in flight; the same holds ' +
+      "for @platformatic/kafka's Producer.send() (its ProducerStream adds batchTime and a batchSize counted in " +
+      'messages, but sends one batch at a time, so it is not used here)',
+    'partitioners: null keys go to one partition per batch in samsa (sticky, KIP-480) and round-robin per ' +
+      'message in KafkaJS and @platformatic/kafka; idempotence is off in all three (the broker has no ' +
+      'InitProducerId yet)',
+    ...(node === null
+      ? [`@platformatic/kafka skipped: it needs Node >= 22.22 (set SAMSA_NODE22_BIN or install .ci/.node24)`]
+      : []),
+    'issue 7 target: samsa at least as fast as @platformatic/kafka and at least 3x KafkaJS',
+    `client section took ${minutes} min`,
+  ];
+  return {
+    blocks: [produceTable(results, libraries), notes.map((n) => `- ${n}`).join('\n')],
+  };
+}
