@@ -47,6 +47,7 @@ interface BenchProduceOptions extends CommonOptions {
   batchSize?: number;
   partitions?: number;
   producerProperty: string[];
+  producerProps?: string[];
   reportingInterval: number;
 }
 
@@ -232,9 +233,24 @@ export function registerBenchProduce(bench: Command): void {
       .option('--batch-size <bytes>', 'batch.size (default 16384)', intArg(1))
       .option('--partitions <n>', 'create the topic with n partitions if it does not exist', intArg(1))
       .option('--producer-property <name=value>', 'any Kafka producer property (repeatable)', collect, [])
+      .option(
+        '--producer-props <name=value...>',
+        "kafka-producer-perf-test's form: producer properties, bootstrap.servers included",
+      )
       .option('--reporting-interval <ms>', 'how often a progress line is printed', intArg(1), 5000),
-  ).action((opts: BenchProduceOptions) =>
-    runCommand(opts, async (s) => {
+  ).action((opts: BenchProduceOptions) => {
+    // kafka-producer-perf-test takes the brokers as a producer property; --bootstrap-server wins when both are given.
+    let props: Record<string, string> = {};
+    try {
+      props = parseKeyValues([...(opts.producerProps ?? []), ...opts.producerProperty], '--producer-props');
+    } catch {
+      // Reported with the usual line below.
+    }
+    const brokers = props['bootstrap.servers'];
+    if (brokers !== undefined && opts.bootstrapServer === undefined && opts.bootstrapServers === undefined) {
+      opts.bootstrapServer = brokers;
+    }
+    return runCommand(opts, async (s) => {
       if (opts.topic === undefined) throw new UsageError('--topic is required');
       if (opts.numRecords === undefined) throw new UsageError('--num-records is required');
       if (opts.recordSize === undefined) throw new UsageError('--record-size is required');
@@ -284,6 +300,6 @@ export function registerBenchProduce(bench: Command): void {
           ],
         ),
       );
-    }),
-  );
+    });
+  });
 }
