@@ -196,6 +196,13 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
           revoke: (partitions) => this.revokePartitions(partitions),
           assign: (partitions) => this.assignPartitions(partitions),
           lose: (partitions) => this.losePartitions(partitions),
+          event: (e) => {
+            try {
+              options.onGroupEvent?.(e);
+            } catch {
+              // A monitoring callback must not disturb the membership.
+            }
+          },
           fatal: (e) => {
             // The member cannot take part any more: stop fetching its partitions; the error ends delivery.
             this.fatalError = e;

@@ -45,7 +45,7 @@ import {
 import type { CoordinatorClient } from './coordinator.js';
 import { sleep } from './offsets.js';
 import { partitionKey } from './state.js';
-import type { TopicPartition } from './types.js';
+import type { GroupEvent, TopicPartition } from './types.js';
 
 const JOIN_GROUP = 11;
 const HEARTBEAT = 12;
@@ -74,6 +74,8 @@ export interface MembershipHooks {
   lose(partitions: TopicPartition[]): Promise<void>;
   /** The member cannot go on (e.g. fenced by another instance with its group.instance.id). */
   fatal(e: Error): void;
+  /** Membership milestones, for monitoring. */
+  event?(e: GroupEvent): void;
 }
 
 export type MemberState = 'unjoined' | 'preparing' | 'joining' | 'stable';
@@ -215,6 +217,16 @@ export class GroupMembership {
   private async join(reason: string): Promise<void> {
     // Heartbeats go on while the partitions are given up (that may wait for the application), so that the
     // coordinator does not expire the member meanwhile; they stop once the JoinGroup is sent.
+    const startedAt = Date.now();
+    if (this.memberId !== '') {
+      this.hooks.event?.({
+        type: 'rebalancing',
+        groupId: this.options.groupId,
+        memberId: this.memberId,
+        generationId: this.generationId,
+        reason,
+      });
+    }
     this.state = 'preparing';
     const { topics, counts } = await this.subscribedTopics();
     const owned = this.hooks.owned();
@@ -314,6 +326,16 @@ export class GroupMembership {
     const added = assigned.filter((tp) => !currentKeys.has(partitionKey(tp.topic, tp.partition)));
     if (revoked.length > 0) await this.hooks.revoke(revoked);
     await this.hooks.assign(added);
+    this.hooks.event?.({
+      type: 'joined',
+      groupId: this.options.groupId,
+      memberId: this.memberId,
+      generationId: this.generationId,
+      leaderId: joined.leader,
+      protocol: this.protocolName ?? '',
+      durationMs: Date.now() - startedAt,
+      assignment: assigned,
+    });
     // KIP-429: partitions given up go to their new owners in a follow-up rebalance.
     if (revoked.length > 0 && this.cooperative) this.requestRejoin('partitions were revoked for other members');
   }
@@ -400,6 +422,13 @@ export class GroupMembership {
     if (!this.beating() || generation !== this.generationId) return;
     switch (code) {
       case ErrorCode.NONE:
+        this.hooks.event?.({
+          type: 'heartbeat',
+          groupId: this.options.groupId,
+          memberId: this.memberId,
+          generationId: generation,
+        });
+        break;
       case -1:
         break;
       case ErrorCode.REBALANCE_IN_PROGRESS:

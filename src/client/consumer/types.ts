@@ -71,6 +71,31 @@ export interface RebalanceListener {
   onPartitionsLost?(partitions: TopicPartition[]): void | Promise<void>;
 }
 
+/**
+ * Milestones of the consumer's group membership, for monitoring and for adapters that report them (the
+ * KafkaJS-compatible consumer's GROUP_JOIN, HEARTBEAT and REBALANCING events). Called synchronously; an exception
+ * thrown by the callback is ignored.
+ * - 'rebalancing': a member of the group is about to rejoin (not sent for its very first join);
+ * - 'joined': SyncGroup handed out this member's assignment and the rebalance listener has taken it on;
+ * - 'heartbeat': the coordinator answered a heartbeat without error.
+ */
+export type GroupEvent =
+  | { type: 'rebalancing'; groupId: string; memberId: string; generationId: number; reason: string }
+  | {
+      type: 'joined';
+      groupId: string;
+      memberId: string;
+      generationId: number;
+      leaderId: string;
+      /** The protocol (assignor name) the group agreed on. */
+      protocol: string;
+      /** From the start of the rejoin to the assignment taken on. */
+      durationMs: number;
+      /** Every partition this member owns now. */
+      assignment: TopicPartition[];
+    }
+  | { type: 'heartbeat'; groupId: string; memberId: string; generationId: number };
+
 export type AutoOffsetReset = 'earliest' | 'latest' | 'none';
 export type IsolationLevel = 'read_uncommitted' | 'read_committed';
 export type AssignmentStrategy = 'range' | 'roundrobin' | 'cooperative-sticky';
@@ -128,4 +153,6 @@ export interface ConsumerOptions<K = Buffer | null, V = Buffer | null> {
   reconnectBackoffMaxMs?: number;
   keyDeserializer?: Deserializer<K>;
   valueDeserializer?: Deserializer<V>;
+  /** Told of group membership milestones (see GroupEvent). */
+  onGroupEvent?: (event: GroupEvent) => void;
 }

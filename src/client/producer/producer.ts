@@ -831,7 +831,7 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
     const { partitions, batches } = request;
     for (let i = 0; i < batches.length; i++) {
       partitions[i]!.inFlight--;
-      this.complete(partitions[i]!, batches[i]!, -1n, -1n);
+      this.complete(partitions[i]!, batches[i]!, -1n, -1n, -1n);
     }
     this.wake();
   }
@@ -854,7 +854,7 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
         const ps = partitions[j]!;
         ps.inFlight--;
         if (r.errorCode === ErrorCode.NONE) {
-          this.complete(ps, batches[j]!, r.baseOffset, r.logAppendTimeMs);
+          this.complete(ps, batches[j]!, r.baseOffset, r.logAppendTimeMs, r.logStartOffset);
         } else if (
           (r.errorCode === ErrorCode.MESSAGE_TOO_LARGE || r.errorCode === ErrorCode.RECORD_LIST_TOO_LARGE) &&
           batches[j]!.count > 1
@@ -952,7 +952,13 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
     this.scheduleAt(batch.retryAt);
   }
 
-  private complete(ps: PartitionState, batch: ProducerBatch, baseOffset: bigint, logAppendTime: bigint): void {
+  private complete(
+    ps: PartitionState,
+    batch: ProducerBatch,
+    baseOffset: bigint,
+    logAppendTime: bigint,
+    logStartOffset: bigint,
+  ): void {
     const topic = ps.topic.name;
     const partition = ps.index;
     const appendTime = logAppendTime >= 0n ? Number(logAppendTime) : -1;
@@ -964,6 +970,7 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
         partition,
         offset,
         timestamp: appendTime >= 0 ? appendTime : timestamps[i]!,
+        logStartOffset,
       });
       if (baseOffset >= 0n) offset++;
     }

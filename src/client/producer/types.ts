@@ -37,6 +37,8 @@ export interface DeliveryReport {
   offset: bigint;
   /** The record's timestamp in ms: its create time, or the broker's append time on LogAppendTime topics. */
   timestamp: number;
+  /** The partition's log start offset when the record was written, as the broker reported it (-1n when unknown). */
+  logStartOffset: bigint;
 }
 
 /** What a custom partitioner is told about a record. */
