@@ -39,7 +39,7 @@ import {
 import {
   AdminEvents,
   InstrumentationEmitter,
-  type InstrumentationEvent,
+  type EventListener,
   type RemoveInstrumentationEventListener,
 } from './events.js';
 import { describeGroupsKafkaJS } from './groups.js';
@@ -129,7 +129,7 @@ export class Admin {
     return this.log;
   }
 
-  on(eventName: string, listener: (event: InstrumentationEvent<never>) => unknown): RemoveInstrumentationEventListener {
+  on(eventName: string, listener: EventListener): RemoveInstrumentationEventListener {
     return this.emitter.on(eventName, listener);
   }
 
@@ -280,7 +280,7 @@ export class Admin {
     topicPartitions: ITopicPartitionConfig[];
     validateOnly?: boolean;
     timeout?: number;
-  }): Promise<void> {
+  }): Promise<boolean> {
     const { topicPartitions, validateOnly = false, timeout } = options ?? {};
     if (!topicPartitions || !Array.isArray(topicPartitions)) {
       throw new KafkaJSNonRetriableError(`Invalid topic partitions array ${String(topicPartitions)}`);
@@ -304,6 +304,8 @@ export class Admin {
         { validateOnly, ...(timeout === undefined ? {} : { timeoutMs: timeout }) },
       ),
     );
+    // As KafkaJS documents it (its 2.2.4 resolves undefined).
+    return true;
   }
 
   /** Partition metadata of the topics (default: every topic), in KafkaJS's raw shape. */
@@ -548,12 +550,12 @@ export class Admin {
     return {
       resources: described.map((d, i) => ({
         errorCode: 0,
-        errorMessage: null,
+        errorMessage: null as unknown as string,
         resourceType: resources[i]!.type,
         resourceName: d.name,
         configEntries: d.entries.map((e) => ({
           configName: e.name,
-          configValue: e.value,
+          configValue: e.value as string,
           readOnly: e.readOnly,
           isDefault: e.isDefault,
           configSource: SOURCE_ID[
@@ -562,14 +564,14 @@ export class Admin {
           isSensitive: e.sensitive,
           configSynonyms: e.synonyms.map((s) => ({
             configName: s.name,
-            configValue: s.value,
+            configValue: s.value as string,
             configSource: SOURCE_ID[
               s.source
             ] as DescribeConfigResponse['resources'][number]['configEntries'][number]['configSource'],
           })),
         })),
       })),
-    };
+    } as DescribeConfigResponse;
   }
 
   /** Replaces each resource's dynamic configs with the given ones (KafkaJS's AlterConfigs semantics). */
@@ -603,11 +605,11 @@ export class Admin {
     return {
       resources: resources.map((r) => ({
         errorCode: 0,
-        errorMessage: null,
+        errorMessage: null as unknown as string,
         resourceType: r.type,
         resourceName: r.name,
       })),
-    };
+    } as AlterConfigsResponse;
   }
 
   private checkResources(resources: readonly { type: number; name: string }[] | undefined): asserts resources {

@@ -49,7 +49,7 @@ import {
 import {
   ConsumerEvents,
   InstrumentationEmitter,
-  type InstrumentationEvent,
+  type EventListener,
   type RemoveInstrumentationEventListener,
 } from './events.js';
 import { describeGroupsKafkaJS } from './groups.js';
@@ -200,7 +200,7 @@ export class Consumer {
     return this.log;
   }
 
-  on(eventName: string, listener: (event: InstrumentationEvent<never>) => unknown): RemoveInstrumentationEventListener {
+  on(eventName: string, listener: EventListener): RemoveInstrumentationEventListener {
     return this.emitter.on(eventName, listener);
   }
 

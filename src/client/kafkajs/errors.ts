@@ -185,10 +185,13 @@ export function protocolErrorInfo(code: number, message?: string): ProtocolError
 export function toKafkaJSError(e: unknown): Error {
   if (e instanceof KafkaJSError || e instanceof KafkaJSAggregateError) return e;
   if (e instanceof KafkaError) {
-    return new KafkaJSProtocolError(
-      { message: e.message, type: KAFKAJS_TYPE.get(e.code) ?? e.errorName, code: e.code, retriable: e.retriable },
-      { cause: e },
-    );
+    // Like KafkaJS's, the error stands on its own (type and code say it all): no cause.
+    return new KafkaJSProtocolError({
+      message: e.message,
+      type: KAFKAJS_TYPE.get(e.code) ?? e.errorName,
+      code: e.code,
+      retriable: e.retriable,
+    });
   }
   if (e instanceof KafkaConnectionError) {
     return new KafkaJSConnectionError(e.message, { ...(e.broker === null ? {} : { broker: e.broker }), cause: e });

@@ -10,8 +10,8 @@ export const ConsumerEvents = {
   HEARTBEAT: 'consumer.heartbeat',
   COMMIT_OFFSETS: 'consumer.commit_offsets',
   GROUP_JOIN: 'consumer.group_join',
-  FETCH_START: 'consumer.fetch_start',
   FETCH: 'consumer.fetch',
+  FETCH_START: 'consumer.fetch_start',
   START_BATCH_PROCESS: 'consumer.start_batch_process',
   END_BATCH_PROCESS: 'consumer.end_batch_process',
   CONNECT: 'consumer.connect',
@@ -53,6 +53,10 @@ export interface InstrumentationEvent<T> {
 
 export type RemoveInstrumentationEventListener = () => void;
 
+/** A listener of one event type; its payload's shape depends on the event (see KafkaJS's documentation). */
+// biome-ignore lint/suspicious/noExplicitAny: one signature for the listeners of every event's payload.
+export type EventListener = (event: any) => unknown;
+
 // Ids count across all clients of the process, as KafkaJS's do.
 let nextId = 0;
 
@@ -68,7 +72,7 @@ export class InstrumentationEmitter {
     this.names = new Set(Object.values(events));
   }
 
-  on(eventName: string, listener: (event: InstrumentationEvent<never>) => unknown): RemoveInstrumentationEventListener {
+  on(eventName: string, listener: EventListener): RemoveInstrumentationEventListener {
     if (!this.names.has(eventName)) {
       const keys = Object.keys(this.events)
         .map((k) => `${this.prefix}.events.${k}`)

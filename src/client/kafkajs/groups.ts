@@ -13,7 +13,7 @@ function fromSamsa(g: SamsaGroupDescription): GroupDescription {
   return {
     errorCode: 0,
     groupId: g.groupId,
-    state: g.state,
+    state: g.state as GroupDescription['state'],
     protocolType: g.protocolType,
     protocol: g.protocol,
     members: g.members.map((m) => ({

@@ -33,7 +33,7 @@ import {
 } from './errors.js';
 import {
   InstrumentationEmitter,
-  type InstrumentationEvent,
+  type EventListener,
   ProducerEvents,
   type RemoveInstrumentationEventListener,
 } from './events.js';
@@ -160,7 +160,7 @@ export class Producer {
     return Promise.reject(new KafkaJSNotImplemented('transactions are not supported by samsa/kafkajs'));
   }
 
-  on(eventName: string, listener: (event: InstrumentationEvent<never>) => unknown): RemoveInstrumentationEventListener {
+  on(eventName: string, listener: EventListener): RemoveInstrumentationEventListener {
     return this.emitter.on(eventName, listener);
   }
 

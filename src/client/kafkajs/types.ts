@@ -126,7 +126,8 @@ export interface RecordMetadata {
 }
 
 /** A KafkaJS partition assigner factory (`PartitionAssigners.roundRobin`). */
-export type PartitionAssigner = (config: { cluster: unknown; groupId: string; logger: unknown }) => {
+// biome-ignore lint/suspicious/noExplicitAny: KafkaJS hands assigners its own cluster and logger objects.
+export type PartitionAssigner = (config: { cluster: any; groupId: string; logger: any }) => {
   name: string;
   version: number;
 };
@@ -264,10 +265,12 @@ export interface MemberDescription {
   memberAssignment: Buffer;
 }
 
+export type ConsumerGroupState = 'Unknown' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead' | 'Empty';
+
 export interface GroupDescription {
   errorCode: number;
   groupId: string;
-  state: string;
+  state: ConsumerGroupState;
   protocolType: string;
   protocol: string;
   members: MemberDescription[];
@@ -309,15 +312,16 @@ export interface ResourceConfigQuery {
   configNames?: string[];
 }
 
+// Declared as KafkaJS declares them; as in KafkaJS, values of sensitive configs and absent messages are null.
 export interface ConfigSynonyms {
   configName: string;
-  configValue: string | null;
+  configValue: string;
   configSource: ConfigSource;
 }
 
 export interface ConfigEntries {
   configName: string;
-  configValue: string | null;
+  configValue: string;
   readOnly: boolean;
   isDefault: boolean;
   configSource: ConfigSource;
@@ -328,12 +332,13 @@ export interface ConfigEntries {
 export interface DescribeConfigResponse {
   resources: {
     errorCode: number;
-    errorMessage: string | null;
+    errorMessage: string;
     resourceType: ConfigResourceTypes;
     resourceName: string;
     configEntries: ConfigEntries[];
   }[];
-  throttleTime?: number;
+  // Declared as KafkaJS declares it; like KafkaJS 2.2.4, results do not carry it.
+  throttleTime: number;
 }
 
 export interface IResourceConfig {
@@ -349,7 +354,8 @@ export interface AlterConfigsResponse {
     resourceType: ConfigResourceTypes;
     resourceName: string;
   }[];
-  throttleTime?: number;
+  // Declared as KafkaJS declares it; like KafkaJS 2.2.4, results do not carry it.
+  throttleTime: number;
 }
 
 export interface GroupOverview {
