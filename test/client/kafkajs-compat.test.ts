@@ -374,6 +374,59 @@ async function retryExample(Kafka: KafkaClass, env: Env) {
   return { seen, crashes };
 }
 
+/** eachMessage failing until the retries are spent: a crash, a restart, and the message again; then one that is not retriable. */
+async function crashExample(Kafka: KafkaClass, env: Env) {
+  const kafka = new Kafka({
+    clientId: 'my-app',
+    brokers: env.brokers,
+    logLevel: logLevel.NOTHING,
+    retry: { initialRetryTime: 50, retries: 1 },
+  });
+  const topic = env.name('crash-topic');
+  const producer = env.track(kafka.producer());
+  await producer.connect();
+  await producer.send({ topic, messages: [{ value: 'a' }, { value: 'b' }, { value: 'c' }] });
+  await producer.disconnect();
+  const consumer = env.track(
+    kafka.consumer({
+      groupId: env.name('crash-group'),
+      ...CONSUMER_TUNING,
+      retry: { initialRetryTime: 50, retries: 1 },
+    }),
+  );
+  const events: string[] = [];
+  const { CRASH, STOP, DISCONNECT, CONNECT, GROUP_JOIN } = consumer.events;
+  for (const name of [CRASH, STOP, DISCONNECT, CONNECT, GROUP_JOIN]) {
+    consumer.on(name, (e: { type: string; payload: { error?: Error; restart?: boolean } }) => {
+      events.push(e.type === CRASH ? `${e.type} ${e.payload.error!.name} restart=${e.payload.restart}` : e.type);
+    });
+  }
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const seen: string[] = [];
+  let failures = 0;
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      seen.push(message.offset);
+      if (message.offset === '1' && failures < 2) {
+        failures++;
+        throw new Error('processing failed');
+      }
+      if (message.offset === '2' && failures === 2) {
+        failures++;
+        // Not retriable: the consumer crashes for good.
+        throw new TypeError('a bug');
+      }
+    },
+  });
+  await until(
+    () => `the crashes, seen ${seen}, events ${events}`,
+    () => events.filter((e) => e.startsWith(CRASH)).length === 2,
+  );
+  await consumer.disconnect();
+  return { seen, events };
+}
+
 /** Seeking back from eachMessage, and pausing from eachMessage with the resume function it hands back. */
 async function seekAndPauseExample(Kafka: KafkaClass, env: Env) {
   const kafka = new Kafka({ clientId: 'my-app', brokers: env.brokers, logLevel: logLevel.NOTHING });
@@ -536,6 +589,11 @@ describe('KafkaJS documentation examples, KafkaJS vs samsa/kafkajs', () => {
   it('a failing eachMessage: its message again after the retry wait, without a crash', async () => {
     const r = await both(retryExample);
     assert.deepEqual(r.kafkajs.seen, ['0', '1', '1', '2']);
+    assert.deepEqual(r.samsa, r.kafkajs);
+  });
+
+  it('eachMessage failing for good: crash, restart, the message again; a TypeError stops the consumer', async () => {
+    const r = await both(crashExample);
     assert.deepEqual(r.samsa, r.kafkajs);
   });
 

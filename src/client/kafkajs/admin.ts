@@ -38,8 +38,8 @@ import {
 } from './errors.js';
 import {
   AdminEvents,
-  InstrumentationEmitter,
   type EventListener,
+  InstrumentationEmitter,
   type RemoveInstrumentationEventListener,
 } from './events.js';
 import { describeGroupsKafkaJS } from './groups.js';

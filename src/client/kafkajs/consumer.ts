@@ -48,8 +48,8 @@ import {
 } from './errors.js';
 import {
   ConsumerEvents,
-  InstrumentationEmitter,
   type EventListener,
+  InstrumentationEmitter,
   type RemoveInstrumentationEventListener,
 } from './events.js';
 import { describeGroupsKafkaJS } from './groups.js';
@@ -298,6 +298,8 @@ export class Consumer {
       throw new KafkaJSNonRetriableError('No topics subscribed: call consumer.subscribe() before consumer.run()');
     }
     await this.ensureAdmin();
+    // KafkaJS's consumer group says CONNECT again each time it starts.
+    this.emitter.emit(ConsumerEvents.CONNECT);
     const starts = new Set([...this.topics.values()].map((t) => t.fromBeginning));
     // Topics subscribed with different fromBeginning are sorted out per partition when assigned.
     const uniform = starts.size === 1;
@@ -346,7 +348,17 @@ export class Consumer {
       },
     });
     session.loop = this.consumeLoop(session);
-    await Promise.race([firstJoin, session.loop]);
+    // KafkaJS's run() returns once joined, or once joining failed; here joining goes on in the background, so the
+    // wait is bounded by the rebalance timeout.
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, c.rebalanceTimeout ?? 60_000);
+    });
+    try {
+      await Promise.race([firstJoin, session.loop, bound]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async consumeLoop(session: Session): Promise<void> {

@@ -32,8 +32,8 @@ import {
   toKafkaJSError,
 } from './errors.js';
 import {
-  InstrumentationEmitter,
   type EventListener,
+  InstrumentationEmitter,
   ProducerEvents,
   type RemoveInstrumentationEventListener,
 } from './events.js';
