@@ -471,6 +471,39 @@ async function seekAndPauseExample(Kafka: KafkaClass, env: Env) {
   return { notRunning, seen, pausedView, resumedView };
 }
 
+/** Manual commits: autoCommit off, commitOffsets with the offset of the next message to read. */
+async function manualCommitExample(Kafka: KafkaClass, env: Env) {
+  const kafka = new Kafka({ clientId: 'my-app', brokers: env.brokers, logLevel: logLevel.NOTHING });
+  const topic = env.name('manual-topic');
+  const groupId = env.name('manual-group');
+  const producer = env.track(kafka.producer());
+  await producer.connect();
+  await producer.send({ topic, messages: Array.from({ length: 5 }, (_, i) => ({ value: `m${i}` })) });
+  await producer.disconnect();
+  const consumer = env.track(kafka.consumer({ groupId, ...CONSUMER_TUNING }));
+  const commits: unknown[] = [];
+  consumer.on(consumer.events.COMMIT_OFFSETS, ({ payload }) => {
+    commits.push(payload.topics.map((t) => t.partitions.map((p) => `${t.topic}:${p.partition}@${p.offset}`)));
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let count = 0;
+  await consumer.run({
+    autoCommit: false,
+    eachMessage: async () => {
+      count++;
+    },
+  });
+  await until('5 messages', () => count === 5);
+  await consumer.commitOffsets([{ topic, partition: 0, offset: '3' }]);
+  await consumer.disconnect();
+  const admin = env.track(kafka.admin());
+  await admin.connect();
+  const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
+  await admin.disconnect();
+  return { commits, committed };
+}
+
 /** Producing Messages: a custom partitioner gets KafkaJS's arguments and decides the partition. */
 async function customPartitionerExample(Kafka: KafkaClass, env: Env) {
   const kafka = new Kafka({ clientId: 'my-app', brokers: env.brokers, logLevel: logLevel.NOTHING });
@@ -612,6 +645,12 @@ describe('KafkaJS documentation examples, KafkaJS vs samsa/kafkajs', () => {
     assert.deepEqual(r.samsa, r.kafkajs);
   });
 
+  it('autoCommit off: only commitOffsets commits', async () => {
+    const r = await both(manualCommitExample);
+    assert.deepEqual(r.kafkajs.committed[0]!.partitions, [{ partition: 0, offset: '3', metadata: null }]);
+    assert.deepEqual(r.samsa, r.kafkajs);
+  });
+
   it('a custom partitioner is called with the partition metadata and obeyed', async () => {
     const r = await both(customPartitionerExample);
     assert.deepEqual(
@@ -694,13 +733,29 @@ describe('samsa/kafkajs beyond the examples', () => {
       name: string;
       assignment: number[] | null;
       leader: boolean;
+      heartbeats: number;
+      rebalances: number;
       consumed: { partition: number; key: string }[];
       stop(): Promise<void>;
     }
     const members: Member[] = [];
     const start = async (name: string, kafka: { consumer: KafkaJS['consumer'] }) => {
       const consumer = kafka.consumer({ groupId, ...CONSUMER_TUNING });
-      const m: Member = { name, assignment: null, leader: false, consumed: [], stop: () => consumer.disconnect() };
+      const m: Member = {
+        name,
+        assignment: null,
+        leader: false,
+        heartbeats: 0,
+        rebalances: 0,
+        consumed: [],
+        stop: () => consumer.disconnect(),
+      };
+      consumer.on(consumer.events.HEARTBEAT, () => {
+        m.heartbeats++;
+      });
+      consumer.on(consumer.events.REBALANCING, () => {
+        m.rebalances++;
+      });
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
         m.leader = payload.isLeader;
         m.assignment = [...(payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b);
@@ -751,6 +806,9 @@ describe('samsa/kafkajs beyond the examples', () => {
       assert.equal(new Set(keys).size, 60, 'each message once');
       for (const m of members) for (const c of m.consumed) assert.equal(owner.get(c.partition), m.name);
       assert.ok(members.every((m) => m.consumed.length > 0));
+      // The first member went through the rebalances the others' joins caused, and heartbeats.
+      await until('heartbeats of the first member', () => members[0]!.heartbeats > 0);
+      assert.ok(members[0]!.rebalances > 0);
     } catch (e) {
       console.error(logs.join('\n'));
       throw e;
@@ -758,6 +816,41 @@ describe('samsa/kafkajs beyond the examples', () => {
       await Promise.allSettled(members.map((m) => m.stop()));
       await admin.disconnect();
     }
+  });
+
+  it('sends and reads back every compression codec without codec packages', async () => {
+    const kafka = new samsa.Kafka({
+      clientId: 'codecs',
+      brokers: [broker.bootstrap],
+      logLevel: samsa.logLevel.NOTHING,
+    });
+    const topic = `codecs-${randomBytes(3).toString('hex')}`;
+    const producer = kafka.producer();
+    await producer.connect();
+    const codecs = Object.entries(samsa.CompressionTypes);
+    for (const [name, compression] of codecs) {
+      const messages = Array.from({ length: 3 }, (_, i) => ({ key: name, value: `${name}-${i}-${'x'.repeat(200)}` }));
+      await producer.send({ topic, compression, messages });
+    }
+    await producer.disconnect();
+    const consumer = kafka.consumer({ groupId: `${topic}-group`, ...CONSUMER_TUNING });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    const values: string[] = [];
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        values.push(text(message.value)!);
+      },
+    });
+    try {
+      await until('every message', () => values.length === codecs.length * 3);
+    } finally {
+      await consumer.disconnect();
+    }
+    assert.deepEqual(
+      values,
+      codecs.flatMap(([name]) => [0, 1, 2].map((i) => `${name}-${i}-${'x'.repeat(200)}`)),
+    );
   });
 
   it('hands its own log lines to the logCreator, filtered by logLevel', async () => {

@@ -287,14 +287,18 @@ export class Consumer {
     };
     this.running = true;
     this.failures = 0;
-    await this.start();
+    try {
+      await this.start();
+    } catch (e) {
+      this.running = false;
+      throw toKafkaJSError(e);
+    }
   }
 
   /** Joins the group with a new Samsa consumer; resolves once joined (or once the attempt ended). */
   private async start(): Promise<void> {
     this.log.info('Starting', { groupId: this.groupId });
     if (this.topics.size === 0) {
-      this.running = false;
       throw new KafkaJSNonRetriableError('No topics subscribed: call consumer.subscribe() before consumer.run()');
     }
     await this.ensureAdmin();
