@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type BrokerChild, createTopics, KafkaClient, rssBytes, runPython, startBroker } from './broker-support.js';
 import { summarizeProfile } from './cpuprofile.js';
-import { median, type Row, table } from './harness.js';
+import { Rows, table } from './harness.js';
 import { NoopSink, SINK_APIS } from './noop-sink.js';
 
 const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
@@ -40,25 +40,6 @@ const produceName = (size: number, parts: number, acks: Acks) => `produce ${size
 const consumeName = (size: number, parts: number) => `consume ${sizeName(size)} x ${parts}p`;
 const SINK = 'no-op sink (reference)';
 const MEMORY_SINK = 'in-memory sink (reference)';
-
-class Rows {
-  private readonly rows = new Map<string, Row>();
-  add(name: string, unit: string, value: number, reference?: string): void {
-    let row = this.rows.get(name);
-    if (row === undefined) {
-      row = { name, unit, runs: [], ...(reference ? { reference } : {}) };
-      this.rows.set(name, row);
-    }
-    row.runs.push(value);
-  }
-  list(): Row[] {
-    return [...this.rows.values()];
-  }
-  median(name: string): number {
-    const row = this.rows.get(name);
-    return row === undefined || row.runs.length === 0 ? Number.NaN : median(row.runs);
-  }
-}
 
 interface Throughput {
   messages: number;

@@ -16,7 +16,7 @@ import {
 import { writeConsumerProtocolSubscription } from '../src/protocol/generated/data/consumer-protocol-subscription.js';
 import { Reader, Writer } from '../src/protocol/index.js';
 import { type BrokerChild, KafkaClient, startBroker } from './broker-support.js';
-import { median, type Row, table } from './harness.js';
+import { median, Rows, table } from './harness.js';
 
 const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 const JOIN_RUNS = env('SAMSA_BENCH_JOIN_RUNS', 7);
@@ -44,21 +44,6 @@ const MEMBER_ID_REQUIRED = 79;
 const progress = (msg: string): void => {
   process.stderr.write(`[groups bench] ${msg}\n`);
 };
-
-class Rows {
-  private readonly rows = new Map<string, Row>();
-  add(name: string, unit: string, value: number, reference?: string): void {
-    let row = this.rows.get(name);
-    if (row === undefined) {
-      row = { name, unit, runs: [], ...(reference ? { reference } : {}) };
-      this.rows.set(name, row);
-    }
-    row.runs.push(value);
-  }
-  list(): Row[] {
-    return [...this.rows.values()];
-  }
-}
 
 /** ConsumerProtocolSubscription v0 (with its version prefix) for one topic. */
 function subscription(topic: string): Buffer {

@@ -58,3 +58,24 @@ export function table(title: string, rows: readonly Row[]): string {
   }
   return lines.join('\n');
 }
+
+/** Rows collected run by run: each `add` appends one run's value to its named row (created on first use). */
+export class Rows {
+  private readonly rows = new Map<string, Row>();
+  add(name: string, unit: string, value: number, reference?: string): void {
+    let row = this.rows.get(name);
+    if (row === undefined) {
+      row = { name, unit, runs: [], ...(reference ? { reference } : {}) };
+      this.rows.set(name, row);
+    }
+    row.runs.push(value);
+  }
+  list(): Row[] {
+    return [...this.rows.values()];
+  }
+  /** The median of a row's runs so far (NaN when it has none). */
+  median(name: string): number {
+    const row = this.rows.get(name);
+    return row === undefined || row.runs.length === 0 ? Number.NaN : median(row.runs);
+  }
+}
