@@ -385,7 +385,7 @@ interface DeleteOffsetsOptions extends CommonOptions {
   topic: string[];
 }
 
-const OFFSET_HEADERS = [
+export const OFFSET_HEADERS = [
   'GROUP',
   'TOPIC',
   'PARTITION',

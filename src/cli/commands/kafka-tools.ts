@@ -34,6 +34,7 @@ import {
   groupMembers,
   groupOffsets,
   groupState,
+  OFFSET_HEADERS,
   parseStates,
   type ResetOptionValues,
   resetOffsets,
@@ -618,17 +619,7 @@ function offsetsBlock(r: GroupOffsets): string {
     ),
   ];
   const lines = [
-    columns(widths, [
-      'GROUP',
-      'TOPIC',
-      'PARTITION',
-      'CURRENT-OFFSET',
-      'LOG-END-OFFSET',
-      'LAG',
-      'CONSUMER-ID',
-      'HOST',
-      'CLIENT-ID',
-    ]),
+    columns(widths, OFFSET_HEADERS),
     ...rows.map((x) =>
       columns(
         widths,
