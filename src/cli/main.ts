@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerBench } from './commands/bench.js';
 import { registerCluster } from './commands/cluster.js';
+import { registerConsoleConsumer, registerConsume } from './commands/consume.js';
 import { registerGroup } from './commands/group.js';
 import { registerKafkaConsumerGroups, registerKafkaTopics } from './commands/kafka-tools.js';
 import { registerConsoleProducer, registerProduce } from './commands/produce.js';
@@ -27,10 +28,11 @@ registerCluster(program);
 registerTopic(program);
 registerGroup(program);
 registerProduce(program);
-// `samsa consume` (and `console-consumer`) register here, next to produce.
+registerConsume(program);
 registerKafkaTopics(program);
 registerKafkaConsumerGroups(program);
 registerConsoleProducer(program);
+registerConsoleConsumer(program);
 registerBench(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
