@@ -2,7 +2,7 @@
  * `samsa consume`, `samsa console-consumer` and `samsa bench consume` / `bench e2e` run as the real binary against a
  * real broker process. Test data is written with the client's Producer with fixed timestamps, so output (format
  * strings, JSON lines, kafka-console-consumer's formatter) can be compared exactly. Group mode is checked through
- * the offsets the group committed (Admin.listGroupOffsets).
+ * the offsets the group committed (Admin.listGroupOffsets). The benchmarks run small and only their tables are checked.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -252,5 +252,71 @@ describe('samsa console-consumer (kafka-console-consumer.sh flags)', () => {
     const noPartition = await samsa(['console-consumer', '--topic', 'data', '--offset', '1']);
     assert.equal(noPartition.code, 2);
     assert.match(noPartition.stderr, /partition is required/);
+  });
+});
+
+describe('samsa bench consume / bench e2e', () => {
+  it('bench consume reads --messages records from the beginning and prints its table (and JSON)', async () => {
+    const r = await samsa(['bench', 'consume', '--topic', 'data', '--messages', '6']);
+    assert.equal(r.code, 0, r.stderr);
+    const [header, row] = r.stdout.trimEnd().split('\n');
+    assert.match(header!, /^RECORDS\s+MB\s+MB\/S\s+RECORDS\/S\s+FIRST RECORD MS\s+SECONDS$/);
+    assert.match(row!, /^6\s+0\.00\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+$/);
+    const json = await samsa([
+      'bench',
+      'consume',
+      '--topic',
+      'data',
+      '--messages',
+      '3',
+      '--group',
+      'bench',
+      '--output',
+      'json',
+    ]);
+    assert.equal(json.code, 0, json.stderr);
+    const doc = JSON.parse(json.stdout) as { records: number; topic: string };
+    assert.equal(doc.records, 3);
+    assert.equal(doc.topic, 'data');
+  });
+
+  it('bench consume stops early with a warning when the topic runs dry', async () => {
+    const r = await samsa(['bench', 'consume', '--topic', 'data', '--messages', '100', '--timeout', '1000']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /exiting before consuming the expected number of messages/);
+    assert.match(r.stdout.split('\n')[1]!, /^6\s/);
+  });
+
+  it('bench e2e produces and consumes in one process and prints latency percentiles', async () => {
+    await admin.createTopics([{ name: 'e2e', numPartitions: 2, replicationFactor: 1 }]);
+    const r = await samsa(['bench', 'e2e', '--topic', 'e2e', '--num-records', '300', '--record-size', '64']);
+    assert.equal(r.code, 0, r.stderr);
+    const [header, row] = r.stdout.trimEnd().split('\n');
+    assert.match(header!, /^RECORDS\s+RECORDS\/S\s+AVG MS\s+P50 MS\s+P95 MS\s+P99 MS\s+P99\.9 MS\s+MAX MS$/);
+    assert.match(row!, /^300\s/);
+    const json = await samsa([
+      'bench',
+      'e2e',
+      '--topic',
+      'e2e',
+      '--num-records',
+      '50',
+      '--record-size',
+      '8',
+      '--throughput',
+      '500',
+      '--output',
+      'json',
+    ]);
+    assert.equal(json.code, 0, json.stderr);
+    const doc = JSON.parse(json.stdout) as { records: number; latencyMs: Record<string, number> };
+    assert.equal(doc.records, 50);
+    assert.ok(doc.latencyMs.p50! <= doc.latencyMs.p99! && doc.latencyMs.p99! <= doc.latencyMs.max!);
+    // Every record produced was stored: 300 + 50 across the partitions.
+    const offsets = await admin.fetchTopicOffsets('e2e');
+    assert.equal(
+      offsets.reduce((n, o) => n + Number(o.latest), 0),
+      350,
+    );
   });
 });
