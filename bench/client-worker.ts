@@ -8,6 +8,11 @@
 //       creates and connects the library's producer, produces `warmup` messages; answers {"ok":true}
 //   {"op":"run", count}   produces `count` messages, timed; answers {"ok":true, seconds, messages}
 //   {"op":"close"}        closes the producer; answers {"ok":true}
+//   {"op":"consume", bootstrap, topic, group, count}
+//       opens the library's consumer in a new group `group`, reads `count` messages of `topic` from the beginning,
+//       closes it; answers {"ok":true, seconds, messages}, the seconds from creating the consumer to the count-th
+//       message: connecting and joining the group are part of it (timing from the first message would leave out
+//       the decoding of whatever the first fetch brought, which KafkaJS does before its first eachBatch)
 // Errors answer {"ok":false, error}.
 //
 // The workload: `count` values of `size` random bytes (a pool of 64 distinct buffers), null keys, no compression,
@@ -18,9 +23,14 @@
 // `samsa-send` hands each message of the arrays to its own send() call (one promise per message, the Java-like
 // way), to show what that costs.
 // The clock runs from the first array handed over to the last delivery report.
-// Consumer workloads (consume throughput per library) are for the consumer work: add an `open-consumer` op here.
+// Consumers: each library's fastest documented way to see every message: samsa's consume() with eachBatch,
+// KafkaJS's run() with eachBatch, @platformatic/kafka's consume() stream with 'data' events. All three join a fresh
+// group (KafkaJS and @platformatic/kafka have no group-less consumer), start at the earliest offset and never
+// commit; messages are counted, values not copied.
+
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
+import { Consumer } from '../src/client/consumer/index.js';
 import { Producer } from '../src/client/producer/index.js';
 
 export interface OpenCommand {
@@ -40,7 +50,15 @@ export interface OpenCommand {
   warmup: number;
 }
 
-export type Command = OpenCommand | { op: 'run'; count: number } | { op: 'close' };
+export interface ConsumeCommand {
+  op: 'consume';
+  bootstrap: string;
+  topic: string;
+  group: string;
+  count: number;
+}
+
+export type Command = OpenCommand | ConsumeCommand | { op: 'run'; count: number } | { op: 'close' };
 
 export type Answer = { ok: true; seconds?: number; messages?: number } | { ok: false; error: string };
 
@@ -96,6 +114,12 @@ const load = <T>(name: string): Promise<T> => import(name) as Promise<T>;
 /** What this script uses of @platformatic/kafka. */
 interface PlatformaticModule {
   Producer: new (options: object) => { send(options: object): Promise<unknown>; close(): Promise<void> };
+  Consumer: new (
+    options: object,
+  ) => {
+    consume(options: object): Promise<{ on(event: string, f: (m: unknown) => void): void; close(): Promise<void> }>;
+    close(force?: boolean): Promise<void>;
+  };
 }
 
 /** What this script uses of KafkaJS. */
@@ -106,6 +130,12 @@ interface KafkaJsModule {
     producer(options: object): {
       connect(): Promise<void>;
       send(options: object): Promise<unknown>;
+      disconnect(): Promise<void>;
+    };
+    consumer(options: object): {
+      connect(): Promise<void>;
+      subscribe(options: object): Promise<void>;
+      run(options: object): Promise<void>;
       disconnect(): Promise<void>;
     };
   };
@@ -156,6 +186,93 @@ const DRIVERS: Record<string, (c: OpenCommand) => Promise<Driver>> = {
   kafkajs: kafkajsDriver,
 };
 
+/**
+ * Counts messages until `count`; `done` resolves with the seconds from the start (the consumer created, before it
+ * connects and joins) to the count-th message, and `firstSeconds` is when the first one came.
+ */
+class Counter {
+  private seen = 0;
+  private readonly started = performance.now();
+  firstSeconds = 0;
+  private resolve!: (seconds: number) => void;
+  readonly done = new Promise<number>((r) => {
+    this.resolve = r;
+  });
+
+  constructor(private readonly count: number) {}
+
+  add(n: number): void {
+    if (this.seen >= this.count) return;
+    if (this.seen === 0) this.firstSeconds = (performance.now() - this.started) / 1000;
+    this.seen += n;
+    if (this.seen >= this.count) this.resolve((performance.now() - this.started) / 1000);
+  }
+}
+
+async function samsaConsume(c: ConsumeCommand): Promise<number> {
+  const counter = new Counter(c.count);
+  const consumer = new Consumer({
+    bootstrapServers: [c.bootstrap],
+    clientId: 'samsa-bench',
+    groupId: c.group,
+    autoOffsetReset: 'earliest',
+    enableAutoCommit: false,
+  });
+  const controller = new AbortController();
+  void counter.done.then(() => controller.abort());
+  try {
+    consumer.subscribe([c.topic]);
+    await consumer.consume({ eachBatch: (b) => counter.add(b.messages.length), signal: controller.signal });
+    return await counter.done;
+  } finally {
+    await consumer.close();
+  }
+}
+
+async function platformaticConsume(c: ConsumeCommand): Promise<number> {
+  const { Consumer: PlatformaticConsumer } = await load<PlatformaticModule>('@platformatic/kafka');
+  const counter = new Counter(c.count);
+  const consumer = new PlatformaticConsumer({
+    clientId: 'samsa-bench',
+    groupId: c.group,
+    bootstrapBrokers: [c.bootstrap],
+  });
+  try {
+    const stream = await consumer.consume({ topics: [c.topic], mode: 'earliest', autocommit: false });
+    stream.on('data', () => counter.add(1));
+    const seconds = await counter.done;
+    await stream.close();
+    return seconds;
+  } finally {
+    await consumer.close(true);
+  }
+}
+
+async function kafkajsConsume(c: ConsumeCommand): Promise<number> {
+  const { Kafka, logLevel } = await load<KafkaJsModule>('kafkajs');
+  const counter = new Counter(c.count);
+  const kafka = new Kafka({ clientId: 'samsa-bench', brokers: [c.bootstrap], logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: c.group });
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic: c.topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }: { batch: { messages: unknown[] } }) => counter.add(batch.messages.length),
+    });
+    return await counter.done;
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+const CONSUMERS: Record<string, (c: ConsumeCommand) => Promise<number>> = {
+  samsa: samsaConsume,
+  'samsa-send': samsaConsume,
+  platformatic: platformaticConsume,
+  kafkajs: kafkajsConsume,
+};
+
 /** Produces `count` messages through `driver`; resolves with the seconds from the first array to the last report. */
 async function produce(driver: Driver, c: OpenCommand, pool: Buffer[], count: number): Promise<number> {
   const outstanding: Promise<unknown>[] = [];
@@ -194,6 +311,9 @@ async function main(): Promise<void> {
         driver = await open(command);
         if (command.warmup > 0) await produce(driver, command, pool, command.warmup);
         answer({ ok: true });
+      } else if (command.op === 'consume') {
+        const seconds = await CONSUMERS[library]!(command);
+        answer({ ok: true, seconds, messages: command.count });
       } else if (command.op === 'run') {
         if (driver === null || config === null) throw new Error('run before open');
         const seconds = await produce(driver, config, pool, command.count);

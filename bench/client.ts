@@ -1,18 +1,21 @@
-// Client benchmarks (issue 7): produce throughput of samsa's Producer next to @platformatic/kafka's and KafkaJS's,
-// against one broker process (bench/broker-support.ts) in the same run. Each library runs in a child process of its
+// Client benchmarks (issue 7): produce and consume throughput of samsa's Producer and Consumer next to
+// @platformatic/kafka's and KafkaJS's, against one broker process (bench/broker-support.ts) in the same run. Each library runs in a child process of its
 // own (bench/client-worker.ts, the same workload script for all three) on the same Node binary: @platformatic/kafka
 // needs Node >= 22, so that is SAMSA_NODE22_BIN, this Node when it is new enough, or the repository's
 // .ci/.node24 one. The three processes stay up for the whole section; for each workload (message size x partitions
 // x acks, on a fresh topic) every library opens a producer and warms up, then the timed runs alternate between the
 // libraries (the order rotates each run), so machine noise falls on all three alike. Tables show medians with the
-// ratios of samsa's median to the others'.
+// ratios of samsa's median to the others'. The consume part fills a topic per message size once, then each library
+// reads it from the beginning in a fresh group per run, in the same rotating turns.
 // `node dist/bench/run.js client` runs only this section. SAMSA_BENCH_CLIENT_QUICK=1 is a quick try (fewer and
 // smaller runs); SAMSA_BENCH_CLIENT_RUNS and SAMSA_BENCH_CLIENT_SCALE (a factor on the message counts) tune it.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Admin } from '../src/client/admin/index.js';
+import { Producer, type ProducerRecord } from '../src/client/producer/index.js';
 import { startBroker } from './broker-support.js';
 import type { Answer, Command, OpenCommand } from './client-worker.js';
 import { median } from './harness.js';
@@ -35,6 +38,8 @@ const WINDOW = 5;
 /** Kafka's producer defaults, samsa's too. */
 const LINGER_MS = 5;
 const BATCH_SIZE = 16_384;
+/** Partitions of the consume benchmark's topics. */
+const CONSUME_PARTITIONS = 4;
 
 const WORKER = fileURLToPath(new URL('./client-worker.js', import.meta.url));
 /** dist/bench -> the repository's .ci/.node24 (installed by .ci/run). */
@@ -155,6 +160,45 @@ function produceTable(results: readonly Result[], libraries: readonly Library[])
   return lines.join('\n');
 }
 
+function consumeTable(results: readonly Result[], libraries: readonly Library[]): string {
+  const lines = [
+    '### Client: consume throughput (messages/s, median (min-max) of the runs)',
+    '',
+    '| workload | samsa | @platformatic/kafka | KafkaJS | samsa MB/s | samsa vs @platformatic/kafka | samsa vs KafkaJS |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+  ];
+  const has = (id: Library['id']) => libraries.some((l) => l.id === id);
+  for (const r of results) {
+    const of = (id: Library['id']) => (has(id) ? (r.runs.get(id) ?? []) : []);
+    const samsa = of('samsa');
+    const mbs = samsa.length === 0 ? Number.NaN : (median(samsa) * r.workload.size) / 1e6;
+    lines.push(
+      `| ${sizeName(r.workload.size)}, ${r.workload.partitions} partition${r.workload.partitions === 1 ? '' : 's'}, from the beginning | ` +
+        `${cell(samsa)} | ${cell(of('platformatic'))} | ${cell(of('kafkajs'))} | ` +
+        `${Number.isNaN(mbs) ? '-' : mbs.toFixed(1)} | ${ratio(samsa, of('platformatic'))} | ${ratio(samsa, of('kafkajs'))} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** Fills a topic with `count` random values of `size` bytes through samsa's Producer (not timed). */
+async function fill(bootstrap: string, topic: string, size: number, count: number): Promise<void> {
+  const producer = new Producer({ bootstrapServers: [bootstrap], clientId: 'samsa-bench-fill', lingerMs: 5 });
+  try {
+    const pool = Array.from({ length: 64 }, () => randomBytes(size));
+    const chunk = Math.max(1, Math.floor(CHUNK_BYTES / size));
+    for (let sent = 0; sent < count; ) {
+      const n = Math.min(chunk, count - sent);
+      const records = new Array<ProducerRecord>(n);
+      for (let i = 0; i < n; i++) records[i] = { topic, value: pool[(sent + i) & 63]! };
+      await producer.sendBatch(records);
+      sent += n;
+    }
+  } finally {
+    await producer.close();
+  }
+}
+
 export async function benchClient(): Promise<{ blocks: string[] }> {
   const started = performance.now();
   const node = benchNode();
@@ -168,10 +212,12 @@ export async function benchClient(): Promise<{ blocks: string[] }> {
     });
     child.on('close', () => resolve(out.trim()));
   });
-  const broker = await startBroker();
+  // No initial rebalance delay: the consumers join a fresh group per run (their joins are not timed either way).
+  const broker = await startBroker({ config: { 'group.initial.rebalance.delay.ms': '0' } });
   const admin = new Admin({ bootstrapServers: [broker.bootstrap], clientId: 'samsa-bench-admin' });
   const workers = libraries.map((l) => new Worker(l, nodeBin));
   const results: Result[] = [];
+  const consumeResults: Result[] = [];
   try {
     await admin.connect();
     const workloads: Workload[] = [];
@@ -211,7 +257,41 @@ export async function benchClient(): Promise<{ blocks: string[] }> {
       await admin.deleteTopics([topic]);
       results.push(result);
     }
-    // ---- consume throughput: for the consumer work (a consumer op in client-worker.ts, a table here) ----------
+    // ---- consume throughput: each library reads a pre-filled topic from the beginning in a fresh group ----------
+    const consumers = workers.filter((w) => w.library.id !== 'samsa-send');
+    for (const size of SIZES) {
+      const topic = `bench-client-consume-${size}`;
+      const count = Math.max(1000, Math.round(COUNT[size]! * SCALE));
+      await admin.createTopics([{ name: topic, numPartitions: CONSUME_PARTITIONS, replicationFactor: 1 }]);
+      progress(`consume ${sizeName(size)}: filling ${topic} with ${count} messages`);
+      await fill(broker.bootstrap, topic, size, count);
+      const result: Result = {
+        workload: { size, partitions: CONSUME_PARTITIONS, acks: -1 },
+        runs: new Map(consumers.map((w) => [w.library.id, []])),
+      };
+      let group = 0;
+      const ask = (worker: Worker, n: number) =>
+        worker.ask({
+          op: 'consume',
+          bootstrap: broker.bootstrap,
+          topic,
+          group: `bench-consume-${worker.library.id}-${size}-${group++}`,
+          count: n,
+        });
+      progress(`consume ${sizeName(size)}: warm-up`);
+      for (const worker of consumers) await ask(worker, Math.round(count * WARMUP_SHARE));
+      for (let run = 0; run < RUNS; run++) {
+        progress(`consume ${sizeName(size)}: run ${run + 1}/${RUNS}`);
+        const order = consumers.map((_, i) => consumers[(i + rotation) % consumers.length]!);
+        rotation++;
+        for (const worker of order) {
+          const answer = await ask(worker, count);
+          result.runs.get(worker.library.id)!.push(answer.messages! / answer.seconds!);
+        }
+      }
+      await admin.deleteTopics([topic]);
+      consumeResults.push(result);
+    }
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
     await admin.close().catch(() => {});
@@ -248,10 +328,21 @@ export async function benchClient(): Promise<{ blocks: string[] }> {
     ...(node === null
       ? [`@platformatic/kafka skipped: it needs Node >= 22.22 (set SAMSA_NODE22_BIN or install .ci/.node24)`]
       : []),
+    `consume: the same message counts, written first (untimed) to a topic of ${CONSUME_PARTITIONS} partitions; each ` +
+      'run a new consumer joins a fresh group, starts at the earliest offset and counts messages without committing; ' +
+      'timed from creating the consumer to the last message wanted (connecting and joining the group included; ' +
+      "timing from the first message would leave out the decoding of the first fetch, done before KafkaJS's first " +
+      'eachBatch); samsa with ' +
+      "consume({ eachBatch }), KafkaJS with run({ eachBatch }), @platformatic/kafka with its consume() stream's " +
+      `'data' events; one untimed warm-up read of ${WARMUP_SHARE * 100}% per library first`,
     'issue 7 target: samsa at least as fast as @platformatic/kafka and at least 3x KafkaJS',
     `client section took ${minutes} min`,
   ];
   return {
-    blocks: [produceTable(results, libraries), notes.map((n) => `- ${n}`).join('\n')],
+    blocks: [
+      produceTable(results, libraries),
+      consumeTable(consumeResults, libraries),
+      notes.map((n) => `- ${n}`).join('\n'),
+    ],
   };
 }
