@@ -10,34 +10,26 @@
  */
 import { InvalidArgumentError } from 'commander';
 import type { ConsumerMessage, ConsumerOptions } from '../../client/consumer/index.js';
+import {
+  applyProperties,
+  booleanProperty,
+  CONNECTION_PROPERTIES,
+  integerProperty,
+  type PropertySetter,
+} from './client-properties.js';
 import { UsageError } from './errors.js';
 
 /** The Consumer options a command may set (bootstrap servers come from the common options). */
 export type ConsumerSettings = Omit<ConsumerOptions, 'bootstrapServers' | 'keyDeserializer' | 'valueDeserializer'>;
 
-const integer = (name: string, value: string, min: number): number => {
-  if (!/^-?\d+$/.test(value.trim())) throw new UsageError(`${name} must be an integer, got '${value}'`);
-  const n = Number(value);
-  if (n < min) throw new UsageError(`${name} must be at least ${min}, got ${n}`);
-  return n;
-};
-
-const bool = (name: string, value: string): boolean => {
-  const v = value.trim().toLowerCase();
-  if (v !== 'true' && v !== 'false') throw new UsageError(`${name} must be true or false, got '${value}'`);
-  return v === 'true';
-};
-
 /** Kafka's consumer properties this client has, by Kafka name. */
-const PROPERTIES: Record<string, (value: string, into: ConsumerSettings) => void> = {
+const PROPERTIES: Record<string, PropertySetter<ConsumerSettings>> = {
+  ...CONNECTION_PROPERTIES,
   'group.id': (v, o) => {
     o.groupId = v;
   },
   'group.instance.id': (v, o) => {
     o.groupInstanceId = v;
-  },
-  'client.id': (v, o) => {
-    o.clientId = v;
   },
   'auto.offset.reset': (v, o) => {
     const r = v.trim().toLowerCase();
@@ -47,19 +39,19 @@ const PROPERTIES: Record<string, (value: string, into: ConsumerSettings) => void
     o.autoOffsetReset = r;
   },
   'enable.auto.commit': (v, o) => {
-    o.enableAutoCommit = bool('enable.auto.commit', v);
+    o.enableAutoCommit = booleanProperty('enable.auto.commit', v);
   },
   'auto.commit.interval.ms': (v, o) => {
-    o.autoCommitIntervalMs = integer('auto.commit.interval.ms', v, 1);
+    o.autoCommitIntervalMs = integerProperty('auto.commit.interval.ms', v, 1);
   },
   'session.timeout.ms': (v, o) => {
-    o.sessionTimeoutMs = integer('session.timeout.ms', v, 1);
+    o.sessionTimeoutMs = integerProperty('session.timeout.ms', v, 1);
   },
   'heartbeat.interval.ms': (v, o) => {
-    o.heartbeatIntervalMs = integer('heartbeat.interval.ms', v, 1);
+    o.heartbeatIntervalMs = integerProperty('heartbeat.interval.ms', v, 1);
   },
   'max.poll.interval.ms': (v, o) => {
-    o.rebalanceTimeoutMs = integer('max.poll.interval.ms', v, 1);
+    o.rebalanceTimeoutMs = integerProperty('max.poll.interval.ms', v, 1);
   },
   'partition.assignment.strategy': (v, o) => {
     const names = v.split(',').map((n) => {
@@ -73,19 +65,19 @@ const PROPERTIES: Record<string, (value: string, into: ConsumerSettings) => void
     o.partitionAssignmentStrategy = names;
   },
   'fetch.min.bytes': (v, o) => {
-    o.fetchMinBytes = integer('fetch.min.bytes', v, 0);
+    o.fetchMinBytes = integerProperty('fetch.min.bytes', v, 0);
   },
   'fetch.max.wait.ms': (v, o) => {
-    o.fetchMaxWaitMs = integer('fetch.max.wait.ms', v, 0);
+    o.fetchMaxWaitMs = integerProperty('fetch.max.wait.ms', v, 0);
   },
   'fetch.max.bytes': (v, o) => {
-    o.fetchMaxBytes = integer('fetch.max.bytes', v, 1);
+    o.fetchMaxBytes = integerProperty('fetch.max.bytes', v, 1);
   },
   'max.partition.fetch.bytes': (v, o) => {
-    o.maxPartitionFetchBytes = integer('max.partition.fetch.bytes', v, 1);
+    o.maxPartitionFetchBytes = integerProperty('max.partition.fetch.bytes', v, 1);
   },
   'max.poll.records': (v, o) => {
-    o.maxPollRecords = integer('max.poll.records', v, 1);
+    o.maxPollRecords = integerProperty('max.poll.records', v, 1);
   },
   'isolation.level': (v, o) => {
     const l = v.trim().toLowerCase();
@@ -95,25 +87,7 @@ const PROPERTIES: Record<string, (value: string, into: ConsumerSettings) => void
     o.isolationLevel = l;
   },
   'check.crcs': (v, o) => {
-    o.checkCrcs = bool('check.crcs', v);
-  },
-  'request.timeout.ms': (v, o) => {
-    o.requestTimeoutMs = integer('request.timeout.ms', v, 1);
-  },
-  'retry.backoff.ms': (v, o) => {
-    o.retryBackoffMs = integer('retry.backoff.ms', v, 0);
-  },
-  'metadata.max.age.ms': (v, o) => {
-    o.metadataMaxAgeMs = integer('metadata.max.age.ms', v, 0);
-  },
-  'reconnect.backoff.ms': (v, o) => {
-    o.reconnectBackoffMs = integer('reconnect.backoff.ms', v, 0);
-  },
-  'reconnect.backoff.max.ms': (v, o) => {
-    o.reconnectBackoffMaxMs = integer('reconnect.backoff.max.ms', v, 0);
-  },
-  'socket.connection.setup.timeout.ms': (v, o) => {
-    o.connectTimeoutMs = integer('socket.connection.setup.timeout.ms', v, 1);
+    o.checkCrcs = booleanProperty('check.crcs', v);
   },
 };
 
@@ -130,13 +104,7 @@ const ACCEPTED = new Set([
 
 /** Applies Kafka consumer properties to `into`; returns the names this client does not know (the caller warns). */
 export function applyConsumerProperties(props: Record<string, string>, into: ConsumerSettings): string[] {
-  const unknown: string[] = [];
-  for (const [name, value] of Object.entries(props)) {
-    const set = PROPERTIES[name];
-    if (set !== undefined) set(value, into);
-    else if (!ACCEPTED.has(name)) unknown.push(name);
-  }
-  return unknown;
+  return applyProperties(props, into, PROPERTIES, ACCEPTED);
 }
 
 export function warnUnknownConsumerProperties(names: readonly string[]): void {

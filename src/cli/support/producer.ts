@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import type { Acks, CompressionType, ProducerOptions } from '../../client/producer/index.js';
 import { Producer } from '../../client/producer/index.js';
+import { applyProperties, CONNECTION_PROPERTIES, integerProperty, type PropertySetter } from './client-properties.js';
 import type { ClientSettings } from './connection-options.js';
 import { UsageError } from './errors.js';
 
@@ -39,25 +40,19 @@ export function compressionArg(value: string): CompressionType {
 /** The Producer options a command may set (bootstrap servers and client id come from the common options). */
 export type ProducerSettings = Omit<ProducerOptions, 'bootstrapServers' | 'keySerializer' | 'valueSerializer'>;
 
-const integer = (name: string, value: string, min: number): number => {
-  if (!/^-?\d+$/.test(value.trim())) throw new UsageError(`${name} must be an integer, got '${value}'`);
-  const n = Number(value);
-  if (n < min) throw new UsageError(`${name} must be at least ${min}, got ${n}`);
-  return n;
-};
-
 /** Kafka's producer properties this client has, by Kafka name. */
-const PROPERTIES: Record<string, (value: string, into: ProducerSettings) => void> = {
+const PROPERTIES: Record<string, PropertySetter<ProducerSettings>> = {
+  ...CONNECTION_PROPERTIES,
   acks: (v, o) => {
     const acks = parseAcks(v);
     if (acks === null) throw new UsageError(`acks must be 0, 1, all or -1, got '${v}'`);
     o.acks = acks;
   },
   'linger.ms': (v, o) => {
-    o.lingerMs = integer('linger.ms', v, 0);
+    o.lingerMs = integerProperty('linger.ms', v, 0);
   },
   'batch.size': (v, o) => {
-    o.batchSize = Math.max(1, integer('batch.size', v, 0));
+    o.batchSize = Math.max(1, integerProperty('batch.size', v, 0));
   },
   'compression.type': (v, o) => {
     const c = v.trim().toLowerCase();
@@ -67,49 +62,28 @@ const PROPERTIES: Record<string, (value: string, into: ProducerSettings) => void
     o.compression = c as CompressionType;
   },
   'compression.gzip.level': (v, o) => {
-    o.compressionLevel = integer('compression.gzip.level', v, 1);
+    o.compressionLevel = integerProperty('compression.gzip.level', v, 1);
   },
   'compression.zstd.level': (v, o) => {
-    o.compressionLevel = integer('compression.zstd.level', v, 1);
-  },
-  'client.id': (v, o) => {
-    o.clientId = v;
+    o.compressionLevel = integerProperty('compression.zstd.level', v, 1);
   },
   retries: (v, o) => {
-    o.retries = integer('retries', v, 0);
-  },
-  'retry.backoff.ms': (v, o) => {
-    o.retryBackoffMs = integer('retry.backoff.ms', v, 0);
+    o.retries = integerProperty('retries', v, 0);
   },
   'retry.backoff.max.ms': (v, o) => {
-    o.retryBackoffMaxMs = integer('retry.backoff.max.ms', v, 0);
-  },
-  'request.timeout.ms': (v, o) => {
-    o.requestTimeoutMs = integer('request.timeout.ms', v, 1);
+    o.retryBackoffMaxMs = integerProperty('retry.backoff.max.ms', v, 0);
   },
   'delivery.timeout.ms': (v, o) => {
-    o.deliveryTimeoutMs = integer('delivery.timeout.ms', v, 0);
+    o.deliveryTimeoutMs = integerProperty('delivery.timeout.ms', v, 0);
   },
   'max.block.ms': (v, o) => {
-    o.maxBlockMs = integer('max.block.ms', v, 0);
+    o.maxBlockMs = integerProperty('max.block.ms', v, 0);
   },
   'max.request.size': (v, o) => {
-    o.maxRequestSize = integer('max.request.size', v, 1);
+    o.maxRequestSize = integerProperty('max.request.size', v, 1);
   },
   'max.in.flight.requests.per.connection': (v, o) => {
-    o.maxInFlightRequestsPerConnection = integer('max.in.flight.requests.per.connection', v, 1);
-  },
-  'metadata.max.age.ms': (v, o) => {
-    o.metadataMaxAgeMs = integer('metadata.max.age.ms', v, 0);
-  },
-  'reconnect.backoff.ms': (v, o) => {
-    o.reconnectBackoffMs = integer('reconnect.backoff.ms', v, 0);
-  },
-  'reconnect.backoff.max.ms': (v, o) => {
-    o.reconnectBackoffMaxMs = integer('reconnect.backoff.max.ms', v, 0);
-  },
-  'socket.connection.setup.timeout.ms': (v, o) => {
-    o.connectTimeoutMs = integer('socket.connection.setup.timeout.ms', v, 1);
+    o.maxInFlightRequestsPerConnection = integerProperty('max.in.flight.requests.per.connection', v, 1);
   },
 };
 
@@ -132,13 +106,7 @@ const ACCEPTED = new Set([
  * caller warns about them, as Kafka's tools warn about unused configs).
  */
 export function applyProducerProperties(props: Record<string, string>, into: ProducerSettings): string[] {
-  const unknown: string[] = [];
-  for (const [name, value] of Object.entries(props)) {
-    const set = PROPERTIES[name];
-    if (set !== undefined) set(value, into);
-    else if (!ACCEPTED.has(name)) unknown.push(name);
-  }
-  return unknown;
+  return applyProperties(props, into, PROPERTIES, ACCEPTED);
 }
 
 /** A Java properties file: `name=value` (or `name: value`) lines, `#` and `!` comments. */
