@@ -14,13 +14,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Admin } from '../../src/client/admin/index.js';
-import { BrokerConnection } from '../../src/client/network/connection.js';
-import {
-  decodeRecordBatches,
-  type FetchResponse,
-  partitionForKey,
-  type RecordBatch,
-} from '../../src/protocol/index.js';
+import { partitionForKey, type RecordBatch } from '../../src/protocol/index.js';
+import { readStoredBatches } from '../client/stored-batches.js';
 import { type BrokerProcess, startBrokerProcess } from '../compat/broker/broker-process.js';
 import { type CliResult, runCli, SAMSA_BIN } from './run-cli.js';
 
@@ -48,36 +43,9 @@ async function createTopic(name: string, partitions = 1): Promise<void> {
   await admin.createTopics([{ name, numPartitions: partitions, replicationFactor: 1 }]);
 }
 
-/** Every batch stored in a partition, read with raw Fetch v12 requests from offset 0 to the end. */
-async function readBatches(topic: string, partition: number): Promise<RecordBatch[]> {
-  const conn = await BrokerConnection.connect({ host: broker.host, port: broker.port, clientId: 'reader' });
-  try {
-    const batches: RecordBatch[] = [];
-    let offset = 0n;
-    for (;;) {
-      const res = await conn.send<FetchResponse>(1, 12, {
-        replicaId: -1,
-        maxWaitMs: 0,
-        minBytes: 0,
-        maxBytes: 8 << 20,
-        isolationLevel: 0,
-        sessionId: 0,
-        sessionEpoch: -1,
-        topics: [{ topic, partitions: [{ partition, fetchOffset: offset, partitionMaxBytes: 8 << 20 }] }],
-      });
-      const p = res.responses[0]!.partitions[0]!;
-      assert.equal(p.errorCode, 0, `fetch ${topic}-${partition}`);
-      const fresh = (p.records === null ? [] : decodeRecordBatches(p.records)).filter(
-        (b) => b.baseOffset + BigInt(b.lastOffsetDelta) >= offset,
-      );
-      if (fresh.length === 0) return batches;
-      batches.push(...fresh);
-      const last = fresh[fresh.length - 1]!;
-      offset = last.baseOffset + BigInt(last.lastOffsetDelta) + 1n;
-    }
-  } finally {
-    conn.close();
-  }
+/** Every batch stored in a partition. */
+function readBatches(topic: string, partition: number): Promise<RecordBatch[]> {
+  return readStoredBatches(broker, topic, partition);
 }
 
 interface Stored {

@@ -12,19 +12,17 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type StartedBroker, startBroker } from '../../src/broker/start-broker.js';
 import { KafkaClientError, KafkaTimeoutError } from '../../src/client/errors.js';
-import { BrokerConnection } from '../../src/client/network/connection.js';
 import { type DeliveryReport, Producer, type ProducerOptions } from '../../src/client/producer/index.js';
 import { stringSerializer } from '../../src/client/serde.js';
 import {
-  decodeRecordBatches,
   ErrorCode,
-  type FetchResponse,
   KafkaError,
   type KafkaRecord,
   partitionForKey,
   type RecordBatch,
 } from '../../src/protocol/index.js';
 import { FaultProxy } from './producer-fault-proxy.js';
+import { readStoredBatches } from './stored-batches.js';
 
 let kafka: StartedBroker;
 
@@ -52,35 +50,9 @@ function producer<K = Buffer | null, V = Buffer | null>(
   return new Producer<K, V>({ bootstrapServers: [broker.bootstrap], clientId: 'producer-test', ...options });
 }
 
-/** Every batch stored in a partition, read with raw Fetch v12 requests from offset 0 to the end. */
-async function readBatches(topic: string, partition: number, broker: StartedBroker = kafka): Promise<RecordBatch[]> {
-  const conn = await BrokerConnection.connect({ host: broker.host, port: broker.port, clientId: 'reader' });
-  try {
-    const batches: RecordBatch[] = [];
-    let offset = 0n;
-    for (;;) {
-      const res = await conn.send<FetchResponse>(1, 12, {
-        replicaId: -1,
-        maxWaitMs: 0,
-        minBytes: 0,
-        maxBytes: 8 << 20,
-        isolationLevel: 0,
-        sessionId: 0,
-        sessionEpoch: -1,
-        topics: [{ topic, partitions: [{ partition, fetchOffset: offset, partitionMaxBytes: 8 << 20 }] }],
-      });
-      const p = res.responses[0]!.partitions[0]!;
-      assert.equal(p.errorCode, 0, `fetch ${topic}-${partition}`);
-      const got = p.records === null ? [] : decodeRecordBatches(p.records);
-      const fresh = got.filter((b) => b.baseOffset + BigInt(b.lastOffsetDelta) >= offset);
-      if (fresh.length === 0) return batches;
-      batches.push(...fresh);
-      const last = fresh[fresh.length - 1]!;
-      offset = last.baseOffset + BigInt(last.lastOffsetDelta) + 1n;
-    }
-  } finally {
-    conn.close();
-  }
+/** Every batch stored in a partition. */
+function readBatches(topic: string, partition: number, broker: StartedBroker = kafka): Promise<RecordBatch[]> {
+  return readStoredBatches(broker, topic, partition);
 }
 
 async function readRecords(topic: string, partition: number, broker?: StartedBroker): Promise<KafkaRecord[]> {
