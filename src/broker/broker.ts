@@ -22,6 +22,8 @@ import {
   type OffsetsTopicAccess,
   OffsetsTopicStore,
 } from '../coordinator/group/index.js';
+import { FileProducerIdBlockStore } from '../coordinator/txn/producer-id-block-file.js';
+import { ProducerIdManager } from '../coordinator/txn/producer-id-manager.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import { EmbeddedMetadataStore } from '../metadata/embedded/embedded-store.js';
 import { TopicAdmin } from '../metadata/topic-admin.js';
@@ -59,6 +61,7 @@ export class Broker implements BrokerContext {
   readonly fetchSessions: FetchSessionCache;
   readonly replicas: ReplicaManager;
   readonly groups: GroupCoordinator;
+  readonly producerIds: ProducerIdManager;
   /** The coordinator's `__consumer_offsets` writes. */
   readonly offsetsStore: OffsetsTopicStore<Partition>;
   private readonly offsetsTopic: OffsetsTopicAccess<Partition>;
@@ -77,6 +80,11 @@ export class Broker implements BrokerContext {
   ) {
     this.nodeId = config.nodeId;
     this.topics = new TopicAdmin(metadata, config, validateTopicConfigs);
+    // Blocks are recorded next to the metadata (the first log dir), which is where they live in single-node mode.
+    this.producerIds = new ProducerIdManager({
+      brokerId: config.nodeId,
+      store: new FileProducerIdBlockStore(resolve(config.logDirs[0]!)),
+    });
     this.fetchSessions = new FetchSessionCache({ maxSlots: config.maxIncrementalFetchSessionCacheSlots });
     this.replicas = new ReplicaManager({
       nodeId: config.nodeId,
@@ -138,6 +146,8 @@ export class Broker implements BrokerContext {
       checkpointIntervalMs: config.logFlushOffsetCheckpointIntervalMs,
       retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
       cleanerEnable: config.logCleanerEnable,
+      producerIdExpirationMs: config.producerIdExpirationMs,
+      producerIdExpirationCheckIntervalMs: config.producerIdExpirationCheckIntervalMs,
     });
     const broker = new Broker(config, metadata, logs, logger);
     try {

@@ -4,6 +4,7 @@
  * in handlers/) and hold no state of their own.
  */
 import type { GroupCoordinator } from '../coordinator/group/index.js';
+import type { ProducerIdManager } from '../coordinator/txn/producer-id-manager.js';
 import type { Logger } from '../log/logger.js';
 import type { TopicAdmin } from '../metadata/topic-admin.js';
 import type { MetadataStore, TopicInfo } from '../metadata/types.js';
@@ -28,6 +29,8 @@ export interface BrokerContext {
   readonly fetchSessions: FetchSessionCache;
   /** The classic consumer-group coordinator (JoinGroup/SyncGroup, offsets). */
   readonly groups: GroupCoordinator;
+  /** Producer ids for InitProducerId, unique across restarts. */
+  readonly producerIds: ProducerIdManager;
   /**
    * Creates `__consumer_offsets` (internal, offsets.topic.num.partitions partitions, compacted) unless it exists;
    * concurrent calls share one creation. The coordinator's first write does it too; FindCoordinator may call it so

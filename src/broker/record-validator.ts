@@ -1,7 +1,7 @@
 /**
  * Validation of the records a producer sends, before they are appended (Kafka's LogValidator, for magic v2):
  * exactly one batch per partition, structure and CRC-32C, base offset 0, a record count that matches the offset
- * range, no control batches from clients, the topic's `max.message.bytes`, and, only when the topic bounds them,
+ * range, no control batches from clients, a sequence number for every batch with a producer id, the topic's `max.message.bytes`, and, only when the topic bounds them,
  * record timestamps (`message.timestamp.before.max.ms` / `after.max.ms`). When the topic's `compression.type` names
  * a codec other than the producer's, the batch is rewritten with it; otherwise the producer's bytes are stored as
  * they are (the hot path decodes no record).
@@ -71,6 +71,9 @@ export function validateProducedRecords(
     );
   }
   if (batch.isControl) throw invalid(`Control records are not allowed from clients (${where})`);
+  if (batch.baseSequence < 0 && batch.producerId >= 0n) {
+    throw invalid(`Invalid sequence number ${batch.baseSequence} in record batch with producerId ${batch.producerId}`);
+  }
   if (batch.compression === ZSTD && produceVersion < FIRST_ZSTD_PRODUCE_VERSION) {
     throw new KafkaError(
       ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,

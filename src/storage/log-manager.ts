@@ -58,6 +58,10 @@ export interface LogManagerOptions {
   cleanerIoMaxBytesPerSecond?: number;
   /** `log.cleaner.backoff.ms` */
   cleanerBackoffMs?: number;
+  /** `producer.id.expiration.ms` */
+  producerIdExpirationMs?: number;
+  /** `producer.id.expiration.check.interval.ms` (Kafka's default: 10 minutes) */
+  producerIdExpirationCheckIntervalMs?: number;
   now?: () => number;
 }
 
@@ -170,6 +174,7 @@ export class LogManager {
           logger: this.logger,
           files: this.files,
           now: this.now,
+          ...this.producerOptions(),
         },
       );
       this.unloaded.delete(key);
@@ -200,6 +205,24 @@ export class LogManager {
     };
     every(this.options.checkpointIntervalMs ?? 60_000, () => this.checkpoint());
     every(this.options.retentionCheckIntervalMs ?? 300_000, () => this.applyRetention());
+    every(this.options.producerIdExpirationCheckIntervalMs ?? 600_000, () => this.removeExpiredProducers());
+  }
+
+  private producerOptions(): { producerIdExpirationMs?: number } {
+    const ms = this.options.producerIdExpirationMs;
+    return ms === undefined ? {} : { producerIdExpirationMs: ms };
+  }
+
+  /** Drops the idle producer ids (producer.id.expiration.ms) of every online log; returns how many. */
+  removeExpiredProducers(): number {
+    let removed = 0;
+    const now = this.now();
+    for (const m of this.logs.values()) {
+      if (this.offline.has(m.dir)) continue;
+      removed += m.log.removeExpiredProducers(now);
+    }
+    if (removed > 0) this.logger.info({ removed }, 'expired producer ids removed');
+    return removed;
   }
 
   /**
@@ -250,6 +273,7 @@ export class LogManager {
           logger: this.logger,
           files: this.files,
           now: this.now,
+          ...this.producerOptions(),
         },
       );
       this.logs.set(key, { topic, partition, dir, log });

@@ -4,6 +4,10 @@
  * retention by whole segments, truncation at batch boundaries) but written for clarity, not speed. Tests use it
  * as the model the on-disk engine must agree with; the broker can use it for throwaway topics.
  *
+ * Idempotent producers get the same checks and the same state as on disk (producer-state.ts), snapshots included
+ * (kept in memory, taken at every roll): after a truncation the state is rebuilt from the newest snapshot at or below
+ * the new end plus the batches after it, exactly as SegmentLog does, so both engines agree.
+ *
  * Nothing survives the process. Single-threaded: callers must not interleave calls on one log.
  */
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
@@ -19,6 +23,14 @@ import {
 import type { LogConfig } from './config.js';
 import { DEFAULT_LOG_CONFIG } from './config.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
+import {
+  type DuplicateBatch,
+  hasProducerId,
+  MemorySnapshotStore,
+  ProducerAppend,
+  type ProducerEntry,
+  ProducerStateManager,
+} from './producer-state.js';
 import {
   type AppendOptions,
   type AppendResult,
@@ -46,6 +58,13 @@ interface MemorySegment {
   size: number;
 }
 
+export interface MemoryLogOptions {
+  /** Wall clock (ms), for producer expiration when the producer state is rebuilt. */
+  now?: () => number;
+  /** `producer.id.expiration.ms` */
+  producerIdExpirationMs?: number;
+}
+
 export class MemoryLog implements PartitionLog {
   readonly config: LogConfig;
   private segments: MemorySegment[];
@@ -53,12 +72,20 @@ export class MemoryLog implements PartitionLog {
   private end: bigint;
   private hw = 0n;
   private readonly epochs = LeaderEpochCache.load(null);
+  private readonly producers: ProducerStateManager;
+  private readonly clock: () => number;
 
-  constructor(config: Partial<LogConfig> = {}, startOffset = 0n) {
+  constructor(config: Partial<LogConfig> = {}, startOffset = 0n, options: MemoryLogOptions = {}) {
     this.config = { ...DEFAULT_LOG_CONFIG, ...config };
     this.start = startOffset;
     this.end = startOffset;
     this.segments = [{ baseOffset: startOffset, batches: [], size: 0 }];
+    this.clock = options.now ?? Date.now;
+    this.producers = new ProducerStateManager(
+      new MemorySnapshotStore(),
+      options.producerIdExpirationMs === undefined ? {} : { expirationMs: options.producerIdExpirationMs },
+    );
+    this.producers.advanceTo(startOffset);
   }
 
   get logStartOffset(): bigint {
@@ -119,6 +146,7 @@ export class MemoryLog implements PartitionLog {
     let maxTimestamp = -1n;
     let offsetOfMax = -1n;
     let recordCount = 0;
+    let producerAppend: ProducerAppend | null = null;
     const stored: StoredBatch[] = [];
     for (const b of batches) {
       const base = assign ? next : b.baseOffset;
@@ -136,6 +164,11 @@ export class MemoryLog implements PartitionLog {
           b.position + CRC_OFFSET,
         );
         batchMax = now;
+      }
+      if (assign && hasProducerId(copy, b.position)) {
+        producerAppend ??= new ProducerAppend();
+        const duplicate = this.producers.check(producerAppend, copy, b.position);
+        if (duplicate !== null) return this.duplicateResult(duplicate, logAppendTime);
       }
       const last = base + BigInt(b.lastOffsetDelta);
       if (batchMax > maxTimestamp) {
@@ -161,6 +194,8 @@ export class MemoryLog implements PartitionLog {
       this.active.size += s.bytes.length;
     }
     this.end = next;
+    if (producerAppend !== null) this.producers.commit(producerAppend, next);
+    else if (!assign) for (const s of stored) this.producers.applyStored(s.bytes, 0);
     return {
       firstOffset,
       lastOffset: next - 1n,
@@ -171,6 +206,22 @@ export class MemoryLog implements PartitionLog {
       recordCount,
       bytes: copy.length,
       logStartOffset: this.start,
+    };
+  }
+
+  private duplicateResult(dup: DuplicateBatch, logAppendTime: boolean): AppendResult {
+    const ts = BigInt(dup.timestamp);
+    return {
+      firstOffset: dup.firstOffset,
+      lastOffset: dup.lastOffset,
+      logAppendTime: logAppendTime ? ts : -1n,
+      maxTimestamp: ts,
+      offsetOfMaxTimestamp: dup.lastOffset,
+      batchCount: 0,
+      recordCount: 0,
+      bytes: 0,
+      logStartOffset: this.start,
+      duplicate: true,
     };
   }
 
@@ -258,6 +309,25 @@ export class MemoryLog implements PartitionLog {
     this.end = cut < this.start ? this.start : cut;
     this.epochs.truncateFromEnd(this.end);
     if (this.hw > this.end) this.hw = this.end;
+    this.rebuildProducers();
+  }
+
+  /** The newest snapshot at or below the log end, then every stored batch after it (SegmentLog's rule). */
+  private rebuildProducers(): void {
+    const from = this.producers.reload(this.end) ?? this.segments[0]!.baseOffset;
+    for (const b of this.allBatches()) if (b.baseOffset >= from) this.producers.applyStored(b.bytes, 0);
+    this.producers.advanceTo(this.end);
+    this.producers.removeExpired(this.clock());
+  }
+
+  producerEntries(): ProducerEntry[] {
+    return [...this.producers.entries()].sort((a, b) =>
+      a.producerId < b.producerId ? -1 : a.producerId > b.producerId ? 1 : 0,
+    );
+  }
+
+  removeExpiredProducers(now: number = this.clock()): number {
+    return this.producers.removeExpired(now);
   }
 
   truncateFullyAndStartAt(offset: bigint): void {
@@ -266,6 +336,7 @@ export class MemoryLog implements PartitionLog {
     this.end = offset;
     this.hw = offset;
     this.epochs.clear();
+    this.producers.clear(offset);
   }
 
   deleteRecordsBefore(offset: bigint): bigint {
@@ -283,6 +354,7 @@ export class MemoryLog implements PartitionLog {
   private dropSegmentsBelowStart(): void {
     while (this.segments.length > 1 && this.segments[1]!.baseOffset <= this.start) this.segments.shift();
     this.truncateEpochsFromStart();
+    this.producers.removeSnapshotsBelow(this.segments[0]!.baseOffset);
   }
 
   private truncateEpochsFromStart(): void {
@@ -292,6 +364,8 @@ export class MemoryLog implements PartitionLog {
   roll(): void {
     if (this.active.size === 0) return;
     this.segments.push({ baseOffset: this.end, batches: [], size: 0 });
+    this.producers.takeSnapshot(this.end);
+    this.producers.pruneSnapshots((o) => this.segments.some((s) => s.baseOffset === o));
   }
 
   applyRetention(now: number = Date.now()): number {
@@ -322,6 +396,7 @@ export class MemoryLog implements PartitionLog {
       if (base > this.start) this.start = base;
       if (this.hw < this.start) this.hw = this.start;
       this.truncateEpochsFromStart();
+      this.producers.removeSnapshotsBelow(base);
     }
     return deleted;
   }

@@ -5,6 +5,8 @@
  *   - `<20-digit base offset>.log` / `.index` / `.timeindex` per segment (see LogSegment, OffsetIndex, TimeIndex);
  *     segments are sorted by base offset, the last one is active (the only one appended to);
  *   - `leader-epoch-checkpoint` (LeaderEpochCache);
+ *   - `<20-digit offset>.snapshot`: producer state snapshots (producer-state.ts, producer-snapshot-files.ts), one at
+ *     each segment's base offset (taken when it was rolled) and one at the log end after a clean close;
  *   - transient: `*.deleted` (a segment being removed), `*.cleaned` / `*.swap` (compaction output being installed).
  * The recovery point and log start offset are kept by the caller (LogManager's per-dir checkpoint files): this
  * class reports them (`recoveryPoint`, `logStartOffset`) and takes them back in `open`.
@@ -25,6 +27,14 @@
  * the running one ends and covers everything appended until then. The log flushes in the background on roll, after
  * `flush.messages` messages and `flush.ms` after the first unflushed append. With `flushBeforeAck`
  * (`samsa.flush.before.ack`) the caller acknowledges an append only after `await log.flush()`.
+ *
+ * Producer state (idempotent producers): leader appends of batches with a producer id are checked against it before
+ * anything is written (a duplicate is not written again and gets the original offsets back; see producer-state.ts);
+ * the check costs batches without a producer id one comparison. Snapshots are taken at every roll and at a clean
+ * close and fsynced with the next flush round. At open, and after any truncation, the state is rebuilt from the
+ * newest snapshot at or below the log end plus the batch headers after it; retention and DeleteRecords only remove
+ * snapshots below the oldest remaining segment. A log without any snapshot after a clean shutdown (written before
+ * producer state existed) is rebuilt from its last two segments only, as Kafka does after an upgrade.
  *
  * After a crash: `open` without `cleanShutdown` recovers every segment from the one holding the recovery point
  * (everything below was flushed): each batch is validated, the first torn or corrupt batch and everything after it
@@ -50,6 +60,8 @@ import type { LogConfig } from './config.js';
 import { PartialWriteError, storageError } from './errors.js';
 import { FileCache } from './file-cache.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
+import { FileSnapshotStore } from './producer-snapshot-files.js';
+import { type DuplicateBatch, ProducerAppend, type ProducerEntry, ProducerStateManager } from './producer-state.js';
 import { LogSegment, type RecoveryResult, type SegmentOptions } from './segment/log-segment.js';
 import {
   CLEANED_SUFFIX,
@@ -83,6 +95,7 @@ const ATTRIBUTES_AT = 21;
 const LAST_DELTA_AT = 23;
 const MAX_TS_AT = 35;
 const RECORD_COUNT_AT = 57;
+const PRODUCER_ID_AT = 43;
 const TIMESTAMP_TYPE_BIT = 0x08;
 const INT32_MAX = 0x7fffffff;
 /** setTimeout's largest delay. */
@@ -104,6 +117,8 @@ export interface SegmentLogOptions {
   files?: FileCache;
   /** Wall clock (ms), for segment.ms, flush.ms and retention defaults. */
   now?: () => number;
+  /** `producer.id.expiration.ms` (default Kafka's, one day). */
+  producerIdExpirationMs?: number;
 }
 
 /** A read-only view of one segment. */
@@ -157,6 +172,8 @@ export class SegmentLog implements PartitionLog {
   private loadedInactive: LogSegment[] = [];
   /** False while `open` loads: segment repairs then only feed the state computed at the end of loading. */
   private loaded = false;
+  private snapshots!: FileSnapshotStore;
+  private producers!: ProducerStateManager;
 
   private constructor(dir: string, config: LogConfig, logger: Logger, files: FileCache, clock: () => number) {
     this.partitionDir = dir;
@@ -179,6 +196,12 @@ export class SegmentLog implements PartitionLog {
     }
     const log = new SegmentLog(dir, config, logger, options.files ?? defaultFileCache(), options.now ?? Date.now);
     try {
+      log.snapshots = new FileSnapshotStore(dir);
+      log.producers = new ProducerStateManager(log.snapshots, {
+        logger,
+        name: dir,
+        ...(options.producerIdExpirationMs === undefined ? {} : { expirationMs: options.producerIdExpirationMs }),
+      });
       log.load(options);
     } catch (err) {
       for (const s of log.segs) s.closeFiles();
@@ -291,6 +314,8 @@ export class SegmentLog implements PartitionLog {
     let batchCount = 0;
     // Follower appends: the first batch of each epoch newer than the cache knows (rare; allocated only then).
     let newEpochs: [number, bigint][] | null = null;
+    // Leader appends of idempotent batches: what they do to the producer state, applied once written.
+    let producerAppend: ProducerAppend | null = null;
     const knownEpoch = this.epochs.latestEpoch();
     let latestEpoch = knownEpoch;
     let pos = 0;
@@ -322,6 +347,11 @@ export class SegmentLog implements PartitionLog {
           batchMax = nowTs;
         } else {
           batchMax = records.readBigInt64BE(pos + MAX_TS_AT);
+        }
+        if (records.readInt32BE(pos + PRODUCER_ID_AT) >= 0) {
+          producerAppend ??= new ProducerAppend();
+          const duplicate = this.producers.check(producerAppend, records, pos);
+          if (duplicate !== null) return this.duplicateResult(duplicate, logAppendTime);
         }
       } else {
         base = records.readBigInt64BE(pos);
@@ -374,6 +404,13 @@ export class SegmentLog implements PartitionLog {
     }
     this.end = next;
     this.dirty.add(seg);
+    if (producerAppend !== null) {
+      this.producers.commit(producerAppend, next);
+    } else if (!assign) {
+      for (let at = 0; at < len; at += LOG_OVERHEAD + records.readInt32BE(at + 8)) {
+        this.producers.applyStored(records, at);
+      }
+    }
     if (assign ? epoch > knownEpoch : newEpochs !== null) {
       if (assign) this.epochs.assign(epoch, firstOffset);
       else for (const [e, o] of newEpochs!) this.epochs.assign(e, o);
@@ -390,6 +427,23 @@ export class SegmentLog implements PartitionLog {
       recordCount,
       bytes: len,
       logStartOffset: this.start,
+    };
+  }
+
+  /** What a leader append that repeats `dup` returns: the original batch's offsets, nothing written. */
+  private duplicateResult(dup: DuplicateBatch, logAppendTime: boolean): AppendResult {
+    const ts = BigInt(dup.timestamp);
+    return {
+      firstOffset: dup.firstOffset,
+      lastOffset: dup.lastOffset,
+      logAppendTime: logAppendTime ? ts : -1n,
+      maxTimestamp: ts,
+      offsetOfMaxTimestamp: dup.lastOffset,
+      batchCount: 0,
+      recordCount: 0,
+      bytes: 0,
+      logStartOffset: this.start,
+      duplicate: true,
     };
   }
 
@@ -430,6 +484,7 @@ export class SegmentLog implements PartitionLog {
     this.segs.push(seg);
     this.dirty.add(old);
     this.dirDirty = true;
+    this.snapshotProducers(base);
     this.noteUse(old);
     this.logger.debug({ dir: this.partitionDir, segment: seg.name, reason }, 'rolled segment');
     // Kafka flushes the rolled segment in the background.
@@ -599,6 +654,7 @@ export class SegmentLog implements PartitionLog {
     if (this.rp > this.end) this.rp = this.end;
     this.epochs.truncateFromEnd(this.end);
     this.epochs.flush();
+    this.rebuildProducers(false);
     this.logger.info(
       { dir: this.partitionDir, offset: String(offset), logEndOffset: String(this.end), bytesRemoved: removed },
       'log truncated',
@@ -623,6 +679,7 @@ export class SegmentLog implements PartitionLog {
     this.rp = offset;
     this.epochs.clear();
     this.epochs.flush();
+    this.producers.clear(offset);
   }
 
   deleteRecordsBefore(offset: bigint): bigint {
@@ -637,7 +694,10 @@ export class SegmentLog implements PartitionLog {
       this.start = offset;
       let n = 0;
       while (n + 1 < this.segs.length && this.segs[n + 1]!.baseOffset <= this.start) n++;
-      if (n > 0) this.deleteSegments(this.segs.splice(0, n), `log start offset moved to ${offset}`);
+      if (n > 0) {
+        this.deleteSegments(this.segs.splice(0, n), `log start offset moved to ${offset}`);
+        this.producers.removeSnapshotsBelow(this.segs[0]!.baseOffset);
+      }
       this.epochs.truncateFromStart(this.start);
       this.epochs.flush();
     }
@@ -680,6 +740,7 @@ export class SegmentLog implements PartitionLog {
       if (this.hw < this.start) this.hw = this.start;
       this.epochs.truncateFromStart(this.start);
       this.epochs.flush();
+      this.producers.removeSnapshotsBelow(base);
     }
     return count;
   }
@@ -818,6 +879,7 @@ export class SegmentLog implements PartitionLog {
           // its indexes are rebuilt. A rolled segment falls below the recovery point: its indexes must be durable.
           if (all || s !== active) syncs.push(s.syncIndexes());
         }
+        if (this.snapshots.hasUnsynced) syncs.push(this.snapshots.sync());
         if (dirDirty) syncs.push(fsyncDir(this.partitionDir));
         await Promise.all(syncs);
         if (generation === this.truncations && target > this.rp) this.rp = target < this.end ? target : this.end;
@@ -864,6 +926,14 @@ export class SegmentLog implements PartitionLog {
       const active = this.active;
       active.onBecomeInactive();
       this.dirty.add(active);
+      // So that the next open starts from this state instead of scanning; an empty log has nothing to scan.
+      if (this.size > 0) {
+        try {
+          this.snapshotProducers(this.end);
+        } catch (err) {
+          throw this.fail(err);
+        }
+      }
       await this.runFlush(true);
       this.epochs.flush();
       this.rp = this.end;
@@ -936,7 +1006,56 @@ export class SegmentLog implements PartitionLog {
     this.epochs.truncateFromEnd(this.end + 1n);
     this.epochs.truncateFromStart(this.start);
     this.epochs.flush();
+    this.producers.removeSnapshotsBelow(this.segs[0]!.baseOffset);
+    this.rebuildProducers(options.cleanShutdown === true);
     this.loaded = true;
+  }
+
+  /**
+   * Rebuilds the producer state for the current log end: the newest usable snapshot at or below it, then the batch
+   * headers from there on. Without a snapshot the whole log is read, except after a clean shutdown (`upgrade`): the
+   * log then predates producer snapshots and, as Kafka does, only its last two segments are read.
+   */
+  private rebuildProducers(upgrade: boolean): void {
+    const producers = this.producers;
+    const from = producers.reload(this.end);
+    const segs = this.segs;
+    let start: bigint;
+    if (from !== null) start = from;
+    else if (upgrade && segs.length > 2) start = segs[segs.length - 2]!.baseOffset;
+    else start = segs[0]!.baseOffset;
+    if (start < this.end) {
+      const apply = (h: Buffer, at: number) => producers.applyStored(h, at);
+      for (let i = this.floorSegment(start); i < segs.length; i++) {
+        segs[i]!.visitBatches(start, apply);
+        this.noteUse(segs[i]!);
+      }
+    }
+    producers.advanceTo(this.end);
+    producers.removeExpired(this.clock());
+  }
+
+  /** Stores the producer state as of `offset` and drops older snapshots that no rebuild would start from. */
+  private snapshotProducers(offset: bigint): void {
+    if (this.producers.takeSnapshot(offset)) this.dirDirty = true;
+    this.producers.pruneSnapshots((o) => this.segs[this.floorSegment(o)]!.baseOffset === o);
+  }
+
+  /** Idempotent producers with state in this log, by producer id. */
+  producerEntries(): ProducerEntry[] {
+    return [...this.producers.entries()].sort((a, b) =>
+      a.producerId < b.producerId ? -1 : a.producerId > b.producerId ? 1 : 0,
+    );
+  }
+
+  /** Drops producers whose last batch is producer.id.expiration.ms or more before `now`; returns how many. */
+  removeExpiredProducers(now?: number): number {
+    return this.producers.removeExpired(now ?? this.clock());
+  }
+
+  /** Snapshot offsets on disk (tests). */
+  producerSnapshotOffsets(): bigint[] {
+    return this.producers.snapshotOffsets();
   }
 
   /** Recovers every segment from the one holding `recoveryPoint`; damage cuts the log there. */
@@ -1055,6 +1174,7 @@ export class SegmentLog implements PartitionLog {
       if (this.hw > this.end) this.hw = this.end;
       if (this.rp > this.end) this.rp = this.end;
       this.epochs.truncateFromEnd(this.end);
+      this.rebuildProducers(false);
     }
   }
 

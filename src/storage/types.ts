@@ -5,7 +5,12 @@
  *
  * Offsets are bigint (Kafka int64). All calls are synchronous except flushing and closing; a log is used from one
  * thread (the event loop), so no call may interleave with another on the same log.
+ *
+ * Leader appends of batches carrying a producer id are checked against the log's producer state
+ * (producer-state.ts): a duplicate is answered with the original offsets (`AppendResult.duplicate`), a stale epoch
+ * or a sequence gap is refused with INVALID_PRODUCER_EPOCH or OUT_OF_ORDER_SEQUENCE_NUMBER.
  */
+import type { ProducerEntry } from './producer-state.js';
 
 /** ListOffsets' special timestamps. */
 export const LATEST_TIMESTAMP = -1n;
@@ -36,6 +41,11 @@ export interface AppendResult {
   recordCount: number;
   bytes: number;
   logStartOffset: bigint;
+  /**
+   * Set when a leader append repeated a batch an idempotent producer already wrote (same producer id, epoch and
+   * sequence range as one of its last 5 batches): nothing was appended, and the offsets are the original batch's.
+   */
+  duplicate?: true;
 }
 
 export interface ReadOptions {
@@ -100,6 +110,10 @@ export interface PartitionLog {
   roll(now?: number): void;
   /** Applies retention.ms / retention.bytes; returns how many segments were deleted. */
   applyRetention(now?: number): number;
+  /** Idempotent producers with state in this log, by producer id. */
+  producerEntries(): ProducerEntry[];
+  /** Drops producers idle for producer.id.expiration.ms (by their last batch's timestamp); returns how many. */
+  removeExpiredProducers(now?: number): number;
   /** Makes everything appended so far durable; concurrent calls share one fsync. */
   flush(): Promise<void>;
   /** Clean shutdown: flushes and records that no recovery is needed. */

@@ -1,6 +1,7 @@
-// The storage conformance suite: random sequences of appends, reads, truncations, rolls, retention, DeleteRecords,
-// timestamp and epoch lookups and restarts, run against an engine under test and the MemoryLog model side by
-// side; after every step both must give the same answers.
+// The storage conformance suite: random sequences of appends (idempotent producers' batches among them: next
+// sequences, retries, gaps, epoch bumps and stale epochs), reads, truncations, rolls, retention, DeleteRecords,
+// timestamp and epoch lookups and restarts, run against an engine under test and the MemoryLog model side by side;
+// after every step both must give the same answers and hold the same producer state.
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { KafkaError } from '../../src/protocol/errors.js';
@@ -19,6 +20,8 @@ export interface EngineUnderTest {
 export type EngineFactory = (config: Partial<LogConfig>) => Promise<EngineUnderTest>;
 
 const BASE_TS = 1_700_000_000_000;
+/** The wall clock both logs see (engines under test must use it too): no producer expires during a run. */
+export const CONFORMANCE_NOW = BASE_TS + 200_000;
 
 type Command =
   | {
@@ -34,6 +37,14 @@ type Command =
   | { kind: 'retention'; nowOffset: number }
   | { kind: 'timestamp'; ts: number }
   | { kind: 'epoch'; epoch: number }
+  | {
+      kind: 'idem';
+      producer: number;
+      action: 'next' | 'retry' | 'gap' | 'bump' | 'stale';
+      pick: number;
+      records: number;
+      codec: number;
+    }
   | { kind: 'restart'; clean: boolean };
 
 // Uniform fractions (fc.double leans towards the bounds, which would make most reads out of range).
@@ -70,6 +81,14 @@ function commandArb(restarts: boolean): fc.Arbitrary<Command> {
     fc.record({ kind: fc.constant('retention' as const), nowOffset: fc.integer({ min: 0, max: 200_000 }) }),
     fc.record({ kind: fc.constant('timestamp' as const), ts: fc.integer({ min: -3, max: 110_000 }) }),
     fc.record({ kind: fc.constant('epoch' as const), epoch: fc.integer({ min: -1, max: 8 }) }),
+    fc.record({
+      kind: fc.constant('idem' as const),
+      producer: fc.integer({ min: 0, max: 2 }),
+      action: fc.constantFrom('next', 'next', 'next', 'retry', 'retry', 'gap', 'bump', 'stale'),
+      pick: fc.nat({ max: 7 }),
+      records: fc.integer({ min: 1, max: 4 }),
+      codec: fc.constantFrom(0, 0, 1),
+    }),
   ];
   if (restarts) options.push(fc.record({ kind: fc.constant('restart' as const), clean: fc.boolean() }));
   return fc.oneof(...options);
@@ -117,7 +136,45 @@ function both<T>(model: PartitionLog, real: PartitionLog, what: string, fn: (log
 }
 
 function state(log: PartitionLog) {
-  return { start: log.logStartOffset, end: log.logEndOffset, hw: log.highWatermark, size: log.size };
+  return {
+    start: log.logStartOffset,
+    end: log.logEndOffset,
+    hw: log.highWatermark,
+    size: log.size,
+    producers: log.producerEntries(),
+  };
+}
+
+const PRODUCER_IDS = [1000n, 1001n, 1002n];
+
+/**
+ * The batch an idempotent producer sends for `c`, from the model's state: its next sequence, a retry of a batch it
+ * sent before (cached or not), one leaving a gap, the first of a new epoch, or one from an older epoch.
+ */
+function idemSend(
+  model: PartitionLog,
+  sent: Map<bigint, { epoch: number; seq: number; records: number }[]>,
+  c: Extract<Command, { kind: 'idem' }>,
+): { epoch: number; seq: number; records: number } {
+  const pid = PRODUCER_IDS[c.producer]!;
+  const entry = model.producerEntries().find((e) => e.producerId === pid);
+  const epoch = entry?.epoch ?? 0;
+  const last = entry?.batches.at(-1)?.lastSeq ?? -1;
+  const next = last === 2 ** 31 - 1 ? 0 : last + 1;
+  const history = sent.get(pid) ?? [];
+  switch (c.action) {
+    case 'retry':
+      if (history.length > 0) return history[history.length - 1 - (c.pick % history.length)]!;
+      return { epoch, seq: next, records: c.records };
+    case 'gap':
+      return { epoch, seq: next + 1 + (c.pick % 3), records: c.records };
+    case 'bump':
+      return { epoch: epoch + 1, seq: c.pick % 2 === 0 ? 0 : 1 + c.pick, records: c.records };
+    case 'stale':
+      return { epoch: epoch - 1, seq: next, records: c.records };
+    default:
+      return { epoch, seq: next, records: c.records };
+  }
 }
 
 export function conformanceProperty(factory: EngineFactory, options: { runs: number; restarts: boolean }) {
@@ -126,11 +183,12 @@ export function conformanceProperty(factory: EngineFactory, options: { runs: num
     fc.array(commandArb(options.restarts), { minLength: 5, maxLength: 60, size: 'max' }),
     async (cfg, commands) => {
       const config: Partial<LogConfig> = { ...cfg, segmentMs: Number.MAX_SAFE_INTEGER, segmentIndexBytes: 1 << 20 };
-      const model = new MemoryLog(config);
+      const model = new MemoryLog(config, 0n, { now: () => CONFORMANCE_NOW });
       const engine = await factory(config);
       let real = engine.log;
       let epoch = 0;
       let appendNo = 0;
+      const sent = new Map<bigint, { epoch: number; seq: number; records: number }[]>();
       try {
         for (const [step, c] of commands.entries()) {
           const what = `step ${step} ${JSON.stringify(c)}`;
@@ -195,6 +253,32 @@ export function conformanceProperty(factory: EngineFactory, options: { runs: num
             case 'epoch':
               both(model, real, what, (log) => log.endOffsetForEpoch(c.epoch));
               break;
+            case 'idem': {
+              const pid = PRODUCER_IDS[c.producer]!;
+              const b = idemSend(model, sent, c);
+              const set = encodeRecordBatch({
+                compression: c.codec,
+                producerId: pid,
+                producerEpoch: b.epoch,
+                baseSequence: b.seq,
+                baseTimestamp: BigInt(BASE_TS + appendNo),
+                records: Array.from({ length: b.records }, (_, r) => ({
+                  key: `p${pid}`,
+                  value: `${b.epoch}/${b.seq + r}`,
+                  timestamp: BigInt(BASE_TS + appendNo + r),
+                })),
+              });
+              appendNo++;
+              const result = both(model, real, what, (log) =>
+                log.append(Buffer.from(set), { leaderEpoch: epoch, now }),
+              );
+              if (result !== undefined && result.duplicate === undefined) {
+                const history = sent.get(pid) ?? [];
+                history.push(b);
+                sent.set(pid, history.slice(-8));
+              }
+              break;
+            }
             case 'restart': {
               if (!engine.restart) break;
               const hw = real.highWatermark;

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { encodeRecordBatch } from '../../src/protocol/records/index.js';
 import { MemoryLog } from '../../src/storage/memory-log.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, MAX_TIMESTAMP } from '../../src/storage/types.js';
-import { conformanceProperty } from './conformance.js';
+import { CONFORMANCE_NOW, conformanceProperty } from './conformance.js';
 
 const batch = (n: number, ts = 1000n) =>
   encodeRecordBatch({
@@ -50,10 +50,13 @@ describe('MemoryLog (the reference model)', () => {
 
   test('passes the conformance suite against itself (sanity of the harness)', async () => {
     await fc.assert(
-      conformanceProperty(async (config) => ({ log: new MemoryLog(config), dispose: async () => {} }), {
-        runs: 30,
-        restarts: false,
-      }),
+      conformanceProperty(
+        async (config) => ({ log: new MemoryLog(config, 0n, { now: () => CONFORMANCE_NOW }), dispose: async () => {} }),
+        {
+          runs: 30,
+          restarts: false,
+        },
+      ),
       { numRuns: 30 },
     );
   });

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { logConfig } from '../../src/storage/config.js';
 import { FileCache } from '../../src/storage/file-cache.js';
 import { SegmentLog } from '../../src/storage/segment-log.js';
-import { conformanceProperty, type EngineFactory } from './conformance.js';
+import { CONFORMANCE_NOW, conformanceProperty, type EngineFactory } from './conformance.js';
 
 const RUNS = Number(process.env.SAMSA_PROPERTY_RUNS ?? 40);
 
@@ -17,7 +17,8 @@ const segmentEngine: EngineFactory = async (overrides) => {
   const config = logConfig(overrides);
   // A tiny descriptor budget so that the LRU closes and reopens files all the time.
   const files = new FileCache({ maxOpen: 6 });
-  let log = SegmentLog.open(dir, config, { files, now: () => 1_700_000_200_000 });
+  const now = () => CONFORMANCE_NOW;
+  let log = SegmentLog.open(dir, config, { files, now });
   return {
     get log() {
       return log;
@@ -27,7 +28,7 @@ const segmentEngine: EngineFactory = async (overrides) => {
       if (clean) {
         const recoveryPoint = log.recoveryPoint;
         await log.close();
-        log = SegmentLog.open(dir, config, { files, cleanShutdown: true, recoveryPoint, logStartOffset });
+        log = SegmentLog.open(dir, config, { files, cleanShutdown: true, recoveryPoint, logStartOffset, now });
       } else {
         // As after kill -9: the old instance is abandoned without closing; everything written is in the page
         // cache, and the new instance recovers from the start.
@@ -36,6 +37,7 @@ const segmentEngine: EngineFactory = async (overrides) => {
           cleanShutdown: false,
           recoveryPoint: 0n,
           logStartOffset,
+          now,
         });
       }
       return log;

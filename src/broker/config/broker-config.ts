@@ -68,6 +68,10 @@ export interface BrokerConfig {
   consumerGroupHeartbeatIntervalMs: number;
   consumerGroupMaxSize: number;
   consumerGroupAssignors: readonly string[];
+  /** `producer.id.expiration.ms`: idle producer ids are dropped from the partitions' producer state after this. */
+  producerIdExpirationMs: number;
+  /** `producer.id.expiration.check.interval.ms` */
+  producerIdExpirationCheckIntervalMs: number;
   /** Broker-side cap on a fetch response. */
   fetchMaxBytes: number;
   maxIncrementalFetchSessionCacheSlots: number;
@@ -187,6 +191,8 @@ export function loadBrokerConfig(options: LoadOptions = {}): BrokerConfig {
     groupMaxSessionTimeoutMs: num('group.max.session.timeout.ms'),
     groupMaxSize: num('group.max.size'),
     ...consumerGroupSettings(num, list),
+    producerIdExpirationMs: num('producer.id.expiration.ms'),
+    producerIdExpirationCheckIntervalMs: num('producer.id.expiration.check.interval.ms'),
     fetchMaxBytes: num('fetch.max.bytes'),
     maxIncrementalFetchSessionCacheSlots: num('max.incremental.fetch.session.cache.slots'),
     logDefaults: buildSettings((def) => brokerValue(def, entries)),

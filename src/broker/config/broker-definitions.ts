@@ -235,6 +235,20 @@ const BROKER_ONLY_DEFS: readonly KeyDef[] = [
     doc: 'Server-side assignors of consumer-protocol groups; the first is the default.',
   },
   {
+    name: 'producer.id.expiration.ms',
+    type: 'int',
+    default: '86400000',
+    validator: atLeast(1),
+    doc: 'How long a partition keeps the state of an idempotent producer that stopped writing.',
+  },
+  {
+    name: 'producer.id.expiration.check.interval.ms',
+    type: 'int',
+    default: '600000',
+    validator: atLeast(1),
+    doc: 'How often partitions drop expired producer ids.',
+  },
+  {
     name: 'fetch.max.bytes',
     type: 'int',
     default: '57671680',

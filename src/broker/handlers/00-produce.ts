@@ -8,6 +8,13 @@
  *   acks=-1 refused with NOT_ENOUGH_REPLICAS when the ISR is smaller than min.insync.replicas; otherwise answer
  *           when the high watermark covers the batch, or REQUEST_TIMED_OUT after the request's timeout.
  * Other acks values are INVALID_REQUIRED_ACKS. Transactional produce arrives with the transaction coordinator.
+ *
+ * Idempotent producers (batches with a producer id, KIP-98): the partition log checks epoch and sequence against its
+ * producer state before appending (storage/producer-state.ts). A retry of one of the producer's last 5 batches is
+ * not appended again and is answered with NONE and the original base offset (and, for acks=-1, once that is
+ * replicated), as Kafka does; a stale epoch is INVALID_PRODUCER_EPOCH and a sequence gap OUT_OF_ORDER_SEQUENCE_NUMBER,
+ * leaving the state as it was. Partitions of one request, and requests pipelined on one connection, are appended in
+ * the order they arrive: each append (check included) is one synchronous step.
  */
 import {
   ErrorCode,
@@ -94,7 +101,14 @@ export default function produceHandler(broker: BrokerContext): Handler<ProduceRe
             }
             const { records } = validateProducedRecords(pd.records, settings, ctx.apiVersion, now, where);
             const result = partition.appendAsLeader(records, now);
-            broker.replicas.dataChanged(partition);
+            if (result.duplicate === true) {
+              ctx.logger.debug(
+                { topic: topic.name, partition: pd.index, baseOffset: String(result.firstOffset) },
+                'duplicate batch of an idempotent producer: answered with its original offsets',
+              );
+            } else {
+              broker.replicas.dataChanged(partition);
+            }
             const response: PartitionResponse = {
               ...partitionResponse(pd.index, ErrorCode.NONE),
               baseOffset: result.firstOffset,

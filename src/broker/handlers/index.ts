@@ -20,6 +20,7 @@ import { apiVersionsHandler } from './18-api-versions.js';
 import createTopicsHandler from './19-create-topics.js';
 import deleteTopicsHandler from './20-delete-topics.js';
 import deleteRecordsHandler from './21-delete-records.js';
+import initProducerIdHandler from './22-init-producer-id.js';
 import offsetForLeaderEpochHandler from './23-offset-for-leader-epoch.js';
 import describeConfigsHandler from './32-describe-configs.js';
 import alterConfigsHandler from './33-alter-configs.js';
@@ -52,6 +53,7 @@ export function allHandlers(broker: BrokerContext): Handler<never, unknown>[] {
     createTopicsHandler(broker),
     deleteTopicsHandler(broker),
     deleteRecordsHandler(broker),
+    initProducerIdHandler(broker),
     offsetForLeaderEpochHandler(broker),
     describeConfigsHandler(broker),
     alterConfigsHandler(broker),

@@ -326,6 +326,27 @@ export class LogSegment {
     );
   }
 
+  /**
+   * Shows `visit` the header (`h[at..at+61)`, valid only during the call) of every batch whose last offset is >=
+   * `from`, in order, reading headers only. Damage found on the way repairs the segment and the walk starts over,
+   * so `visit` may see a batch twice.
+   */
+  visitBatches(from: bigint, visit: (h: Buffer, at: number) => void): void {
+    this.ensureLoaded();
+    if (this.bytes === 0) return;
+    this.withRepair(
+      () => `reading batch headers from offset ${from}`,
+      () => {
+        const loc = this.translateRaw(from);
+        if (loc === null) return;
+        this.walkHeadersFrom(loc.position, -1, (h, at) => {
+          visit(h, at);
+          return false;
+        });
+      },
+    );
+  }
+
   /** Reads `length` bytes at `position` into `buf` at `offset`; returns the bytes read. */
   readInto(buf: Buffer, offset: number, position: number, length: number): number {
     this.checkLive();
