@@ -27,8 +27,13 @@ const SCALE = env('SAMSA_BENCH_CLIENT_SCALE', QUICK ? 0.25 : 1);
 const SIZES = [1024, 100] as const;
 const PARTITIONS = [1, 8] as const;
 const ACKS = [-1, 1] as const;
-/** Messages per timed run: about 60 MB of 1 KiB values, 20 MB of 100 B values. */
+/** Messages per timed produce run: about 60 MB of 1 KiB values, 20 MB of 100 B values. */
 const COUNT: Record<number, number> = { 1024: 60_000, 100: 200_000 };
+/**
+ * Messages per timed consume run: reading is several times faster than writing, so more of them (about 200 MB of
+ * 1 KiB values, 60 MB of 100 B values) keep a run well above the time it takes to join a group.
+ */
+const CONSUME_COUNT: Record<number, number> = { 1024: 200_000, 100: 600_000 };
 /** Untimed messages after opening a producer (lets the JIT and the connections settle). */
 const WARMUP_SHARE = 0.5;
 /** Bytes per array the application hands over: KafkaJS's and @platformatic/kafka's batch. */
@@ -261,7 +266,7 @@ export async function benchClient(): Promise<{ blocks: string[] }> {
     const consumers = workers.filter((w) => w.library.id !== 'samsa-send');
     for (const size of SIZES) {
       const topic = `bench-client-consume-${size}`;
-      const count = Math.max(1000, Math.round(COUNT[size]! * SCALE));
+      const count = Math.max(1000, Math.round(CONSUME_COUNT[size]! * SCALE));
       await admin.createTopics([{ name: topic, numPartitions: CONSUME_PARTITIONS, replicationFactor: 1 }]);
       progress(`consume ${sizeName(size)}: filling ${topic} with ${count} messages`);
       await fill(broker.bootstrap, topic, size, count);
@@ -300,9 +305,9 @@ export async function benchClient(): Promise<{ blocks: string[] }> {
   }
 
   const minutes = ((performance.now() - started) / 60_000).toFixed(1);
-  const counts = SIZES.map(
-    (s) => `${Math.max(1000, Math.round(COUNT[s]! * SCALE)).toLocaleString('en')} x ${sizeName(s)}`,
-  );
+  const countsOf = (table: Record<number, number>): string[] =>
+    SIZES.map((s) => `${Math.max(1000, Math.round(table[s]! * SCALE)).toLocaleString('en')} x ${sizeName(s)}`);
+  const counts = countsOf(COUNT);
   const notes = [
     `each library in a child process of its own on ${nodeVersion} (${nodeBin === process.execPath ? 'this Node' : nodeBin}), ` +
       'running the same workload script (bench/client-worker.ts), against one broker (`samsa start` child process, ' +
@@ -328,7 +333,8 @@ export async function benchClient(): Promise<{ blocks: string[] }> {
     ...(node === null
       ? [`@platformatic/kafka skipped: it needs Node >= 22.22 (set SAMSA_NODE22_BIN or install .ci/.node24)`]
       : []),
-    `consume: the same message counts, written first (untimed) to a topic of ${CONSUME_PARTITIONS} partitions; each ` +
+    `consume: ${countsOf(CONSUME_COUNT).join(' or ')} random values, written first (untimed) to a topic of ` +
+      `${CONSUME_PARTITIONS} partitions; each ` +
       'run a new consumer joins a fresh group, starts at the earliest offset and counts messages without committing; ' +
       'timed from creating the consumer to the last message wanted (connecting and joining the group included; ' +
       "timing from the first message would leave out the decoding of the first fetch, done before KafkaJS's first " +

@@ -24,6 +24,7 @@ import { after, before, describe, it } from 'node:test';
 import { type IHeaders, Kafka as KafkaJS, logLevel } from 'kafkajs';
 import { type StartedBroker, startBroker } from '../../src/broker/start-broker.js';
 import * as samsa from '../../src/client/kafkajs/index.js';
+import { readStoredBatches } from './stored-batches.js';
 
 type KafkaClass = typeof KafkaJS;
 /** The point of the adapter: our class is KafkaJS's, as far as the type checker can tell. */
@@ -714,6 +715,38 @@ describe('samsa/kafkajs beyond the examples', () => {
     await admin.disconnect();
   });
 
+  it('idempotent: true numbers the batches (acks -1 only), and idempotent: false writes plain ones', async () => {
+    const kafka = new samsa.Kafka({ clientId: 'idem', brokers: [broker.bootstrap], logLevel: samsa.logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    const topic = `idem-${randomBytes(3).toString('hex')}`;
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] });
+    const idempotent = kafka.producer({ idempotent: true });
+    await idempotent.connect();
+    for (let i = 0; i < 3; i++) await idempotent.send({ topic, messages: [{ value: `a${i}` }, { value: `b${i}` }] });
+    await assert.rejects(
+      idempotent.send({ topic, acks: 1, messages: [{ value: 'x' }] }),
+      (e: Error) => e.name === 'KafkaJSNonRetriableError' && /acks/.test(e.message),
+    );
+    await idempotent.disconnect();
+    const plain = kafka.producer({ idempotent: false });
+    await plain.connect();
+    await plain.send({ topic, messages: [{ value: 'c' }] });
+    await plain.disconnect();
+    const batches = await readStoredBatches(broker, topic, 0);
+    assert.deepEqual(
+      batches.map((b) => [b.producerId >= 0n, b.baseSequence, b.records.map((r) => r.value!.toString())]),
+      [
+        [true, 0, ['a0', 'b0']],
+        [true, 2, ['a1', 'b1']],
+        [true, 4, ['a2', 'b2']],
+        [false, -1, ['c']],
+      ],
+    );
+    await admin.deleteTopics({ topics: [topic] });
+    await admin.disconnect();
+  });
+
   it('shares a group with KafkaJS consumers: RoundRobinAssigner by default, every message once by its owner', async () => {
     const id = randomBytes(3).toString('hex');
     const topic = `mixed-${id}`;
@@ -896,7 +929,7 @@ describe('samsa/kafkajs beyond the examples', () => {
       (x: Error) => x.name === 'KafkaJSNotImplemented',
     );
     assert.throws(
-      () => kafka.producer({ idempotent: true }),
+      () => kafka.producer({ transactionalId: 'tx' }),
       (x: Error) => x.name === 'KafkaJSNotImplemented',
     );
   });

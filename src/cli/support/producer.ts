@@ -8,7 +8,13 @@ import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import type { Acks, CompressionType, ProducerOptions } from '../../client/producer/index.js';
 import { Producer } from '../../client/producer/index.js';
-import { applyProperties, CONNECTION_PROPERTIES, integerProperty, type PropertySetter } from './client-properties.js';
+import {
+  applyProperties,
+  booleanProperty,
+  CONNECTION_PROPERTIES,
+  integerProperty,
+  type PropertySetter,
+} from './client-properties.js';
 import type { ClientSettings } from './connection-options.js';
 import { UsageError } from './errors.js';
 
@@ -85,6 +91,9 @@ const PROPERTIES: Record<string, PropertySetter<ProducerSettings>> = {
   'max.in.flight.requests.per.connection': (v, o) => {
     o.maxInFlightRequestsPerConnection = integerProperty('max.in.flight.requests.per.connection', v, 1);
   },
+  'enable.idempotence': (v, o) => {
+    o.enableIdempotence = booleanProperty('enable.idempotence', v);
+  },
 };
 
 /** Properties that are fine to pass but change nothing here (the client has no such setting or needs none). */
@@ -96,7 +105,6 @@ const ACCEPTED = new Set([
   'buffer.memory',
   'send.buffer.bytes',
   'receive.buffer.bytes',
-  'enable.idempotence',
   'partitioner.class',
   'partitioner.ignore.keys',
 ]);

@@ -94,8 +94,8 @@ export class Producer {
     private readonly client: ClientContext,
     private readonly config: ProducerConfig = {},
   ) {
-    if (config.idempotent || config.transactionalId !== undefined) {
-      throw new KafkaJSNotImplemented('idempotent and transactional producers are not supported by samsa/kafkajs');
+    if (config.transactionalId !== undefined) {
+      throw new KafkaJSNotImplemented('transactional producers are not supported by samsa/kafkajs');
     }
     this.log = client.logger.namespace('Producer');
     this.emitter = new InstrumentationEmitter(ProducerEvents, 'producer', this.log);
@@ -184,6 +184,9 @@ export class Producer {
       }
     }
     if (acks !== -1 && acks !== 0 && acks !== 1) throw new KafkaJSNonRetriableError(`Invalid acks ${String(acks)}`);
+    if (this.config.idempotent === true && acks !== -1) {
+      throw new KafkaJSNonRetriableError(`an idempotent producer needs acks -1 (all), got ${acks}`);
+    }
     if (COMPRESSION_NAMES[compression] === undefined) {
       throw new KafkaJSNonRetriableError(`Compression type ${String(compression)} is not supported`);
     }
@@ -265,6 +268,9 @@ export class Producer {
         bootstrapServers: this.bootstrap,
         clientId: this.client.clientId,
         acks: acks as 0 | 1 | -1,
+        // KafkaJS's idempotent is off unless asked for; Samsa's producer turns it on by itself with acks -1, which
+        // only adds the broker's protection against duplicates. An explicit false is kept.
+        ...(this.config.idempotent === undefined ? {} : { enableIdempotence: this.config.idempotent }),
         compression: COMPRESSION_NAMES[compression]!,
         // KafkaJS sends each send() at once; concurrent sends still share requests.
         lingerMs: 0,

@@ -171,6 +171,15 @@ export class ProducerBatch {
   encoded: Buffer | null = null;
   /** Position among the batches of its partition (a retried batch goes back before later ones). */
   seq = 0;
+  /**
+   * Idempotence: the producer id, epoch and first sequence number written into the encoded header (-1 when none).
+   * A batch keeps them across retries, so that the broker can recognise a resend it has already written.
+   */
+  producerId = -1n;
+  producerEpoch = -1;
+  baseSequence = -1;
+  /** Sent again after a failure: the partition sends it alone, before anything that follows it. */
+  resent = false;
   /** Sends that failed so far, when the next may start, and why the last one failed. */
   attempts = 0;
   retryAt = 0;
@@ -330,13 +339,28 @@ export class ProducerBatch {
     out.writeInt32BE(this.count - 1, LAST_OFFSET_DELTA_OFFSET);
     out.writeBigInt64BE(BigInt(this.baseTimestamp), BASE_TIMESTAMP_OFFSET);
     out.writeBigInt64BE(BigInt(this.maxTimestamp), MAX_TIMESTAMP_OFFSET);
-    // No idempotence (the broker has no InitProducerId yet): producer id, epoch and sequence stay unset.
-    out.writeBigInt64BE(-1n, PRODUCER_ID_OFFSET);
-    out.writeInt16BE(-1, PRODUCER_EPOCH_OFFSET);
-    out.writeInt32BE(-1, BASE_SEQUENCE_OFFSET);
+    out.writeBigInt64BE(this.producerId, PRODUCER_ID_OFFSET);
+    out.writeInt16BE(this.producerEpoch, PRODUCER_EPOCH_OFFSET);
+    out.writeInt32BE(this.baseSequence, BASE_SEQUENCE_OFFSET);
     out.writeInt32BE(this.count, RECORD_COUNT_OFFSET);
     out.writeUInt32BE(crc32c(out.subarray(ATTRIBUTES_OFFSET)), CRC_OFFSET);
     this.encoded = out;
     return out;
+  }
+
+  /**
+   * Sets the producer id, epoch and first sequence; on a batch already encoded, rewrites them in the header and
+   * computes the CRC again (they are inside the checksummed part). Stamping before `close` costs nothing extra.
+   */
+  stamp(producerId: bigint, producerEpoch: number, baseSequence: number): void {
+    this.producerId = producerId;
+    this.producerEpoch = producerEpoch;
+    this.baseSequence = baseSequence;
+    const out = this.encoded;
+    if (out === null) return;
+    out.writeBigInt64BE(producerId, PRODUCER_ID_OFFSET);
+    out.writeInt16BE(producerEpoch, PRODUCER_EPOCH_OFFSET);
+    out.writeInt32BE(baseSequence, BASE_SEQUENCE_OFFSET);
+    out.writeUInt32BE(crc32c(out.subarray(ATTRIBUTES_OFFSET)), CRC_OFFSET);
   }
 }

@@ -10,28 +10,41 @@
  *
  * Ordering under retries. Retriable failures (a lost connection, a timeout, NOT_LEADER_OR_FOLLOWER and the other
  * retriable codes) put the batch back at the head of its partition's queue, after a backoff and a metadata refresh
- * when the error says the leaders moved, for as long as `retries` and `deliveryTimeoutMs` allow. Without idempotence
- * the broker cannot put a resent batch back in its place, so whenever a retry is possible (retries > 0 and acks is
- * not 0) a partition has at most one batch in flight: a later batch of the same partition is sent only once the
- * earlier one is acknowledged or has failed for good. Holding later batches back only after a failure would not be
- * enough: batches already in flight behind the failed one may be written before it is resent. Pipelining still
- * happens across partitions (up to maxInFlightRequestsPerConnection requests per broker). To keep one partition's
- * throughput up all the same, a partition whose next batch cannot be sent yet (its previous batch is in flight, or
- * others wait before it) lets that batch grow past batchSize, up to 16 times (and half of maxRequestSize): what
- * arrives during one round trip goes in one request, where the Java producer would pipeline several batches. With
- * retries = 0 or acks = 0 nothing is retried and a partition may have up to maxInFlightRequestsPerConnection
- * batches in flight. A batch the broker refuses as too large (MESSAGE_TOO_LARGE, e.g. a topic with a small
- * max.message.bytes) is split in place and sent again, and that topic's batches stop growing.
+ * when the error says the leaders moved, for as long as `retries` and `deliveryTimeoutMs` allow.
+ *
+ * With idempotence (the default, as in the Java client since Kafka 3.0) the producer first gets a producer id with
+ * InitProducerId, and every batch carries it, its epoch and the sequence number of its first record, counted per
+ * partition. The broker writes a batch only if it continues the sequence, answers a resend of one of the last five
+ * with the offset it already has, and refuses a gap with OUT_OF_ORDER_SEQUENCE_NUMBER. So up to five batches per
+ * partition may be in flight: when one fails and is resent, those behind it come back refused as out of order
+ * (their sequence does not follow what the broker has), go back behind it, and are resent after it, never before.
+ * A resent batch travels alone until it is acknowledged. A batch that fails for good after it got its sequence
+ * (or an answer that says the broker lost the producer's state) leaves a gap nothing can fill: the producer waits
+ * for its requests in flight, takes a new producer id (Kafka's epoch bump for idempotent producers) and numbers the
+ * batches not yet written afresh.
+ *
+ * Without idempotence the broker cannot put a resent batch back in its place, so whenever a retry is possible
+ * (retries > 0 and acks is not 0) a partition has at most one batch in flight: a later batch of the same partition
+ * is sent only once the earlier one is acknowledged or has failed for good. Holding later batches back only after a
+ * failure would not be enough: batches already in flight behind the failed one may be written before it is resent.
+ * Pipelining still happens across partitions (up to maxInFlightRequestsPerConnection requests per broker). To keep
+ * one partition's throughput up all the same, a partition whose next batch cannot be sent yet (its batches in
+ * flight are as many as allowed, or others wait before it) lets that batch grow past batchSize, up to 16 times (and
+ * half of maxRequestSize): what arrives during one round trip goes in one request. With retries = 0 or acks = 0
+ * nothing is retried and a partition may have up to maxInFlightRequestsPerConnection batches in flight. A batch the
+ * broker refuses as too large (MESSAGE_TOO_LARGE, e.g. a topic with a small max.message.bytes) is split in place
+ * (the pieces take over its sequence numbers) and sent again, and that topic's batches stop growing.
  *
  * Topics are looked up with Metadata requests that allow auto-creation (as the Java producer's do); records sent to
  * a topic whose metadata has not arrived wait in order, for at most `maxBlockMs`. A topic the broker says does not
  * exist fails its records with UNKNOWN_TOPIC_OR_PARTITION; any other non-retriable answer fails the batch with a
  * KafkaError of that code; records that cannot be delivered within `deliveryTimeoutMs` fail with KafkaTimeoutError.
  *
- * Idempotence and transactions are not supported (the broker has no InitProducerId yet): producer id -1.
+ * Transactions are not supported yet (the broker has no transaction coordinator).
  */
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import type {
+  InitProducerIdResponse,
   MetadataResponse,
   MetadataResponseMetadataResponseTopic,
   ProduceRequestTopicProduceData,
@@ -58,6 +71,9 @@ import type {
 
 const PRODUCE = 0;
 const METADATA = 3;
+const INIT_PRODUCER_ID = 22;
+/** The broker remembers the last five batches of a producer per partition: at most that many in flight. */
+const MAX_IDEMPOTENT_IN_FLIGHT = 5;
 /** Produce v3 is the first with record batch v2 (and the oldest the broker serves). */
 const PRODUCE_MIN_VERSION = 3;
 const PRODUCE_MAX_VERSION = 11;
@@ -79,6 +95,15 @@ interface PartitionState {
   inFlight: number;
   /** Sequence of the next batch of this partition (orders retried batches). */
   nextSeq: number;
+  /** Idempotence: the sequence number the partition's next batch gets under the current producer id. */
+  nextSequence: number;
+  /** Idempotence: the last sequence number the broker acknowledged under the current producer id, -1 for none. */
+  lastAcked: number;
+}
+
+/** Sequence numbers are int32 and wrap to 0 after 2^31 - 1, as the broker counts them. */
+function addSequence(sequence: number, n: number): number {
+  return (sequence + n) % 0x80000000;
 }
 
 /** A record sent before its topic's metadata arrived. */
@@ -195,6 +220,28 @@ function acksOf(acks: Acks | undefined): 0 | 1 | -1 {
   throw new KafkaClientError(`acks must be 0, 1, -1 or 'all', got ${String(acks)}`);
 }
 
+/** Kafka's rules: idempotence needs acks=all, retries and at most 5 requests in flight; by default it is on when they hold. */
+function idempotenceOf(
+  asked: boolean | undefined,
+  acks: 0 | 1 | -1,
+  retries: number,
+  maxInFlight: number,
+): 'off' | 'auto' | 'required' {
+  if (asked === false) return 'off';
+  const conflict =
+    acks !== -1
+      ? `acks=all (got ${acks})`
+      : retries === 0
+        ? 'retries above 0'
+        : maxInFlight > MAX_IDEMPOTENT_IN_FLIGHT
+          ? `maxInFlightRequestsPerConnection at most ${MAX_IDEMPOTENT_IN_FLIGHT} (got ${maxInFlight})`
+          : null;
+  if (asked === undefined) return conflict === null ? 'auto' : 'off';
+  if (asked !== true) throw new KafkaClientError(`enableIdempotence must be true or false, got ${String(asked)}`);
+  if (conflict !== null) throw new KafkaClientError(`enableIdempotence needs ${conflict}`);
+  return 'required';
+}
+
 function codecOf(name: CompressionType | undefined): number {
   const codec = Compression[name ?? 'none'];
   if (codec === undefined) {
@@ -247,7 +294,18 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
   private readonly codec: number;
   private readonly compressionLevel: number | undefined;
   private readonly maxInFlight: number;
-  private readonly partitionInFlight: number;
+  private partitionInFlight: number;
+  /** Idempotence: 'off', or whether it was asked for explicitly ('required') or is the default ('auto'). */
+  private idempotence: 'off' | 'auto' | 'required';
+  /**
+   * The producer id's state: none yet, being fetched, usable, or to be replaced once nothing is in flight (a
+   * sequence gap). Records are batched meanwhile; nothing is sent until it is 'ready'.
+   */
+  private pidState: 'none' | 'fetching' | 'ready' | 'reset' = 'none';
+  private producerId = -1n;
+  private producerEpoch = -1;
+  private pidRetryAt = 0;
+  private pidError: Error | null = null;
   private readonly retries: number;
   private readonly retryBackoffMs: number;
   private readonly retryBackoffMaxMs: number;
@@ -323,8 +381,11 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
     this.maxBlockMs = option('maxBlockMs', options.maxBlockMs, 60_000, 0);
     this.maxRequestSize = option('maxRequestSize', options.maxRequestSize, 1_048_576, BATCH_HEADER_BYTES + 1);
     this.metadataMaxAgeMs = option('metadataMaxAgeMs', options.metadataMaxAgeMs, 300_000, 0);
-    // Without idempotence a retry can only keep the order if nothing of the partition was sent after it.
-    this.partitionInFlight = this.retries > 0 && this.acks !== 0 ? 1 : this.maxInFlight;
+    this.idempotence = idempotenceOf(options.enableIdempotence, this.acks, this.retries, this.maxInFlight);
+    this.partitionInFlight =
+      this.idempotence === 'off'
+        ? this.inFlightWithoutIdempotence()
+        : Math.min(this.maxInFlight, MAX_IDEMPOTENT_IN_FLIGHT);
     this.keySerializer = options.keySerializer ?? null;
     this.valueSerializer = options.valueSerializer ?? null;
     const partitioner = options.partitioner ?? 'default';
@@ -596,6 +657,11 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
     const batch = ps.open!;
     ps.open = null;
     stickyBatchClosed(ps.topic.choice, ps.index);
+    if (this.pidState === 'ready' && this.idempotence !== 'off') {
+      // Numbered before encoding, so the checksum is computed once.
+      batch.stamp(this.producerId, this.producerEpoch, ps.nextSequence);
+      ps.nextSequence = addSequence(ps.nextSequence, batch.count);
+    }
     const uncompressed = batch.size;
     const encoded = this.encode(batch);
     if (encoded === null) return null;
@@ -700,6 +766,17 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
       } else if (expiry < nextAt) nextAt = expiry;
     }
 
+    if (this.idempotence !== 'off' && this.pidState !== 'ready' && this.active.size > 0) {
+      if (this.pidState === 'fetching') {
+        // Sent when the producer id arrives.
+      } else if (this.pidState === 'reset' && this.requestsInFlight() > 0) {
+        // The new id is taken once the answers in flight are in (they may still acknowledge batches).
+      } else if (this.pidRetryAt > now) {
+        if (this.pidRetryAt < nextAt) nextAt = this.pidRetryAt;
+      } else this.fetchProducerId();
+    }
+    const canSend = this.idempotence === 'off' || this.pidState === 'ready';
+
     let ready: Map<NodeState, PartitionState[]> | null = null;
     for (const ps of this.active) {
       this.expire(ps, now);
@@ -710,8 +787,10 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
         continue;
       }
       const expiry = oldest.createdAt + this.deliveryTimeoutMs;
-      if (ps.inFlight >= this.partitionInFlight) continue;
+      // A resent batch goes alone: what follows it waits until it is written.
+      if (ps.inFlight >= (head?.resent ? 1 : this.partitionInFlight)) continue;
       if (expiry < nextAt) nextAt = expiry;
+      if (!canSend) continue;
       if (head === null) {
         const open = ps.open!;
         const due = open.createdAt + this.lingerMs;
@@ -762,7 +841,8 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
   }
 
   private expireBatch(ps: PartitionState, batch: ProducerBatch, now: number, last: Error | null = null): void {
-    const cause = last ?? batch.lastError ?? this.nodes.get(ps.leader)?.lastError ?? this.lastMetadataError;
+    const cause =
+      last ?? batch.lastError ?? this.pidError ?? this.nodes.get(ps.leader)?.lastError ?? this.lastMetadataError;
     this.fail(
       batch,
       new KafkaTimeoutError(
@@ -853,8 +933,18 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
         cursor = j + 1;
         const ps = partitions[j]!;
         ps.inFlight--;
-        if (r.errorCode === ErrorCode.NONE) {
+        if (r.errorCode === ErrorCode.NONE || r.errorCode === ErrorCode.DUPLICATE_SEQUENCE_NUMBER) {
+          // DUPLICATE_SEQUENCE_NUMBER: an old broker's way of saying it already has the batch.
+          this.acknowledged(ps, batches[j]!);
           this.complete(ps, batches[j]!, r.baseOffset, r.logAppendTimeMs, r.logStartOffset);
+        } else if (
+          batches[j]!.producerId >= 0n &&
+          (r.errorCode === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER ||
+            r.errorCode === ErrorCode.UNKNOWN_PRODUCER_ID ||
+            r.errorCode === ErrorCode.INVALID_PRODUCER_EPOCH)
+        ) {
+          const detail = r.errorMessage ?? new KafkaError(r.errorCode).message;
+          this.sequenceRefused(ps, batches[j]!, new KafkaError(r.errorCode, `${t.name}-${r.index}: ${detail}`));
         } else if (
           (r.errorCode === ErrorCode.MESSAGE_TOO_LARGE || r.errorCode === ErrorCode.RECORD_LIST_TOO_LARGE) &&
           batches[j]!.count > 1
@@ -906,10 +996,22 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
     let at = 0;
     while (at < q.length && q[at]!.seq < batch.seq) at++;
     this.incomplete.delete(batch);
+    // The broker wrote none of it: the pieces take over its sequence numbers, so nothing after it is renumbered.
+    const numbered =
+      batch.producerId >= 0n &&
+      batch.producerId === this.producerId &&
+      batch.producerEpoch === this.producerEpoch &&
+      this.pidState === 'ready';
+    let sequence = batch.baseSequence;
     const encoded: ProducerBatch[] = [];
     for (const [i, piece] of pieces.entries()) {
       piece.seq = batch.seq + i / pieces.length;
       piece.attempts = batch.attempts;
+      piece.resent = true;
+      if (numbered) {
+        piece.stamp(batch.producerId, batch.producerEpoch, sequence);
+        sequence = addSequence(sequence, piece.count);
+      }
       this.incomplete.add(piece);
       if (this.encode(piece) !== null) encoded.push(piece);
     }
@@ -926,9 +1028,14 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
     this.counters.splits++;
   }
 
-  private retryOrFail(ps: PartitionState, batch: ProducerBatch, error: Error): void {
+  private retryOrFail(
+    ps: PartitionState,
+    batch: ProducerBatch,
+    error: Error,
+    retriable = isRetriableError(error),
+  ): void {
     const now = Date.now();
-    if (!isRetriableError(error) || batch.attempts >= this.retries || !ps.topic.known) {
+    if (!retriable || batch.attempts >= this.retries || !ps.topic.known) {
       this.fail(batch, error);
       return;
     }
@@ -937,19 +1044,149 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
       return;
     }
     batch.attempts++;
+    batch.resent = true;
     this.counters.retries++;
     batch.lastError = error;
     batch.retryAt = now + Math.min(this.retryBackoffMaxMs, this.retryBackoffMs * 2 ** (batch.attempts - 1));
-    // Back in its place: before every batch of the partition that came after it.
+    this.requeue(ps, batch);
+    if (error instanceof KafkaError && isStaleMetadataError(error.code)) {
+      this.requestMetadata(false);
+    }
+    this.scheduleAt(batch.retryAt);
+  }
+
+  /**
+   * The broker refused a numbered batch's sequence. If the partition has an earlier batch that is not written yet
+   * (it failed and will be resent), this one simply came too early: it goes back behind that one. Otherwise the
+   * broker's idea of the producer differs from ours (it lost batches or forgot the producer): the producer takes a
+   * new id and the batch is resent under it, as a retry.
+   */
+  private sequenceRefused(ps: PartitionState, batch: ProducerBatch, error: KafkaError): void {
+    const current = batch.producerId === this.producerId && batch.producerEpoch === this.producerEpoch;
+    if (
+      !current ||
+      (error.code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER && batch.baseSequence !== addSequence(ps.lastAcked, 1))
+    ) {
+      batch.resent = true;
+      batch.lastError = error;
+      this.requeue(ps, batch);
+      return;
+    }
+    this.resetProducerId();
+    this.retryOrFail(ps, batch, error, true);
+  }
+
+  /** The broker has the batch: its sequence numbers are the partition's newest written ones. */
+  private acknowledged(ps: PartitionState, batch: ProducerBatch): void {
+    if (batch.producerId !== this.producerId || batch.producerEpoch !== this.producerEpoch) return;
+    if (batch.baseSequence >= 0) ps.lastAcked = addSequence(batch.baseSequence, batch.count - 1);
+  }
+
+  /** Puts a batch back into its partition's queue, before every batch that came after it. */
+  private requeue(ps: PartitionState, batch: ProducerBatch): void {
     const q = ps.queue;
     let at = 0;
     while (at < q.length && q[at]!.seq < batch.seq) at++;
     q.splice(at, 0, batch);
     this.active.add(ps);
-    if (error instanceof KafkaError && isStaleMetadataError(error.code)) {
-      this.requestMetadata(false);
+  }
+
+  // ---- idempotence: the producer id ---------------------------------------------------------------------------
+
+  private inFlightWithoutIdempotence(): number {
+    // Without idempotence a retry can only keep the order if nothing of the partition was sent after it.
+    return this.retries > 0 && this.acks !== 0 ? 1 : this.maxInFlight;
+  }
+
+  private requestsInFlight(): number {
+    let n = 0;
+    for (const node of this.nodes.values()) n += node.inFlight;
+    return n;
+  }
+
+  /** A sequence gap nothing can fill: once nothing is in flight, take a new producer id and renumber. */
+  private resetProducerId(): void {
+    if (this.pidState !== 'ready') return;
+    this.pidState = 'reset';
+    this.wake();
+  }
+
+  private fetchProducerId(): void {
+    this.pidState = 'fetching';
+    this.initProducerId().then(
+      (res) => {
+        if (res === null) {
+          // The broker has no InitProducerId and idempotence was only the default: do without.
+          this.idempotence = 'off';
+          this.partitionInFlight = this.inFlightWithoutIdempotence();
+          this.pidState = 'none';
+        } else {
+          this.producerId = res.producerId;
+          this.producerEpoch = res.producerEpoch;
+          this.pidState = 'ready';
+          this.pidError = null;
+          this.renumber();
+        }
+        this.wake();
+      },
+      (e: Error) => {
+        this.pidState = 'none';
+        this.pidError = e;
+        this.pidRetryAt = Date.now() + this.retryBackoffMs;
+        // Without a producer id nothing can be sent: the records fail, unless a retry may still get one.
+        if (!isRetriableError(e)) this.failUnsent(e);
+        this.wake();
+      },
+    );
+  }
+
+  /** Asks any broker for a producer id; null when the broker has no InitProducerId and idempotence may be off. */
+  private async initProducerId(): Promise<{ producerId: bigint; producerEpoch: number } | null> {
+    const conn = await this.cluster.anyConnection();
+    if (conn.supported(INIT_PRODUCER_ID) === undefined) {
+      if (this.idempotence === 'auto') return null;
+      throw new KafkaError(
+        ErrorCode.UNSUPPORTED_VERSION,
+        `${conn.address} has no InitProducerId, so it cannot take an idempotent producer: set enableIdempotence to false`,
+      );
     }
-    this.scheduleAt(batch.retryAt);
+    const res = await conn.send<InitProducerIdResponse>(INIT_PRODUCER_ID, conn.version(INIT_PRODUCER_ID, 0, 5), {
+      transactionalId: null,
+      transactionTimeoutMs: 60_000,
+      producerId: -1n,
+      producerEpoch: -1,
+    });
+    if (res.errorCode !== ErrorCode.NONE) {
+      throw new KafkaError(res.errorCode, `InitProducerId: ${new KafkaError(res.errorCode).message}`);
+    }
+    return { producerId: res.producerId, producerEpoch: res.producerEpoch };
+  }
+
+  /** A new producer id: every partition counts from 0 again, and the closed batches get their numbers in order. */
+  private renumber(): void {
+    for (const topic of this.topics.values()) {
+      for (const ps of topic.partitions) {
+        ps.nextSequence = 0;
+        ps.lastAcked = -1;
+        for (const batch of ps.queue) {
+          batch.stamp(this.producerId, this.producerEpoch, ps.nextSequence);
+          ps.nextSequence = addSequence(ps.nextSequence, batch.count);
+        }
+      }
+    }
+  }
+
+  /** Fails every record not in flight (closed and open batches). */
+  private failUnsent(error: Error): void {
+    for (const ps of this.active) {
+      for (const batch of ps.queue.splice(0)) this.fail(batch, error);
+      if (ps.open !== null) {
+        const batch = ps.open;
+        ps.open = null;
+        stickyBatchClosed(ps.topic.choice, ps.index);
+        this.fail(batch, error);
+      }
+    }
   }
 
   private complete(
@@ -979,6 +1216,10 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
   }
 
   private fail(batch: ProducerBatch, error: Error): void {
+    // Its sequence numbers will never reach the broker: later batches could not be written after the gap.
+    if (batch.producerId === this.producerId && batch.producerEpoch === this.producerEpoch && batch.producerId >= 0n) {
+      this.resetProducerId();
+    }
     const { sinks, slots } = batch;
     for (let i = 0; i < batch.count; i++) sinks[i]!.failed(slots[i]!, error);
     this.counters.recordsFailed += batch.count;
@@ -1068,7 +1309,17 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
     let count = topic.partitions.length;
     for (const p of t.partitions) count = Math.max(count, p.partitionIndex + 1);
     for (let i = topic.partitions.length; i < count; i++) {
-      topic.partitions.push({ topic, index: i, leader: -1, open: null, queue: [], inFlight: 0, nextSeq: 0 });
+      topic.partitions.push({
+        topic,
+        index: i,
+        leader: -1,
+        open: null,
+        queue: [],
+        inFlight: 0,
+        nextSeq: 0,
+        nextSequence: 0,
+        lastAcked: -1,
+      });
     }
     for (const ps of topic.partitions) ps.leader = -1;
     for (const p of t.partitions) topic.partitions[p.partitionIndex]!.leader = p.leaderId;

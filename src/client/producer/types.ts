@@ -77,6 +77,14 @@ export interface ProducerOptions<K = Buffer | null, V = Buffer | null> {
   compressionLevel?: number;
   /** Produce requests waiting for an answer per broker connection. Default 5. */
   maxInFlightRequestsPerConnection?: number;
+  /**
+   * Idempotence (KIP-98): the producer gets a producer id from the cluster and numbers each partition's batches, so
+   * the broker writes every batch once and in order however often it is resent, and up to 5 batches per partition
+   * can be in flight without reordering. Default: on when acks is 'all', retries is above 0 and
+   * maxInFlightRequestsPerConnection is at most 5 (Kafka's rules), and off otherwise or when the broker has no
+   * InitProducerId; `true` insists (an error for other settings or such a broker), `false` turns it off.
+   */
+  enableIdempotence?: boolean;
   /** Retries of a batch after retriable errors, within deliveryTimeoutMs. Default: unbounded. */
   retries?: number;
   /** First wait before a retry, doubled each time up to retryBackoffMaxMs. Default 100. */
