@@ -319,17 +319,18 @@ export async function benchClient(): Promise<{ blocks: string[] }> {
       `${WARMUP_SHARE * 100}% as many untimed messages through the same producer; ${RUNS} runs per row, the ` +
       'libraries taking turns in a rotating order',
     `batching: samsa's Producer gets the arrays through sendBatch() and batches per partition itself with ` +
-      `lingerMs ${LINGER_MS} and batchSize ${BATCH_SIZE} (Kafka's defaults; a partition's next batch may grow up ` +
-      'to 16x while its previous one is in flight, one batch in flight per partition since retries are on; ' +
-      'null-key batches stay at batchSize, as the sticky partitioner moves on when one is full); the last column ' +
+      `lingerMs ${LINGER_MS} and batchSize ${BATCH_SIZE} (Kafka's defaults), idempotent as by default with ` +
+      'acks=all (up to 5 batches in flight per partition; with acks=1 idempotence is off and one batch per ' +
+      'partition is in flight, since retries are on); a partition that cannot send its next batch yet lets it grow ' +
+      'up to 16x, null-key batches too (the sticky partitioner moves on when a batch is full at that size); the last column ' +
       'is the same producer given each message by its own send() (one promise per message); ' +
       'KafkaJS has no linger or batch size: each producer.send() is one Produce request per broker with the ' +
       'messages given, so the array is its batch and the outstanding arrays its requests in flight; the same holds ' +
       "for @platformatic/kafka's Producer.send() (its ProducerStream adds batchTime and a batchSize counted in " +
       'messages, but sends one batch at a time, so it is not used here)',
     'partitioners: null keys go to one partition per batch in samsa (sticky, KIP-480) and round-robin per ' +
-      'message in KafkaJS and @platformatic/kafka; idempotence is off in all three (the broker has no ' +
-      'InitProducerId yet)',
+      'message in KafkaJS and @platformatic/kafka; KafkaJS and @platformatic/kafka are not idempotent (their ' +
+      'defaults)',
     ...(node === null
       ? [`@platformatic/kafka skipped: it needs Node >= 22.22 (set SAMSA_NODE22_BIN or install .ci/.node24)`]
       : []),

@@ -30,7 +30,10 @@
  * Pipelining still happens across partitions (up to maxInFlightRequestsPerConnection requests per broker). To keep
  * one partition's throughput up all the same, a partition whose next batch cannot be sent yet (its batches in
  * flight are as many as allowed, or others wait before it) lets that batch grow past batchSize, up to 16 times (and
- * half of maxRequestSize): what arrives during one round trip goes in one request. With retries = 0 or acks = 0
+ * half of maxRequestSize): what arrives during one round trip goes in one request. This holds for null keys too:
+ * the sticky partition (KIP-480) moves on when its batch is full, and a batch that could not be sent anyway is
+ * only full at the larger size. Fewer, larger batches are what the broker handles fastest (each batch is a write,
+ * each request an answer); the Java producer would instead cap batches at batchSize and have more requests. With retries = 0 or acks = 0
  * nothing is retried and a partition may have up to maxInFlightRequestsPerConnection batches in flight. A batch the
  * broker refuses as too large (MESSAGE_TOO_LARGE, e.g. a topic with a small max.message.bytes) is split in place
  * (the pieces take over its sequence numbers) and sent again, and that topic's batches stop growing.
@@ -589,7 +592,7 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
       partition = requested;
     }
     let ps = topic.partitions[partition]!;
-    let limit = sticky ? this.batchLimit(topic) : this.appendLimit(ps);
+    let limit = this.appendLimit(ps);
     let open = ps.open;
     if (open !== null) {
       if (open.tryAppend(timestamp, key, value, headers, sink, slot, limit)) {
@@ -598,9 +601,11 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
       }
       this.closeFull(ps);
       if (sticky) {
-        // KIP-480: the record that no longer fits opens a batch on the next sticky partition instead.
+        // KIP-480: the record that no longer fits opens a batch on the next sticky partition instead. That one's
+        // batch may grow past batchSize like any other while its partition cannot send (see appendLimit).
         ps =
           topic.partitions[choosePartition(this.partitioner, topic.choice, topic.name, key, count, topic.available)]!;
+        limit = this.appendLimit(ps);
         open = ps.open;
         if (open !== null) {
           if (open.tryAppend(timestamp, key, value, headers, sink, slot, limit)) return;
@@ -615,7 +620,7 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
         `the record is ${bound} bytes when serialized, more than maxRequestSize (${this.maxRequestSize})`,
       );
     }
-    if (sticky) limit = this.batchLimit(topic);
+    if (sticky) limit = this.appendLimit(ps);
     const now = Date.now();
     const batch = new ProducerBatch(now, Math.max(bound + BATCH_HEADER_BYTES, Math.min(limit, this.batchSize)));
     batch.seq = ps.nextSeq++;
