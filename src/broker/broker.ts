@@ -1,5 +1,7 @@
 /**
- * A broker process's parts, wired together: the metadata store (embedded: this node is a cluster of one), the
+ * A broker process's parts, wired together: the metadata store (embedded: this node is a cluster of one; or, with
+ * `zookeeper.connect`, the cluster's model in ZooKeeper, with this broker registered there and standing for
+ * controller), the
  * log manager over `log.dirs`, the replica manager hosting partitions, the waiting rooms for long polls and
  * acks=all, the handler registry (one handler module per API key) and one TCP server per listener.
  *
@@ -23,11 +25,14 @@ import {
   OffsetsTopicStore,
 } from '../coordinator/group/index.js';
 import { FileProducerIdBlockStore } from '../coordinator/txn/producer-id-block-file.js';
+import { ZkProducerIdBlockStore } from '../coordinator/txn/producer-id-block-zk.js';
 import { ProducerIdManager } from '../coordinator/txn/producer-id-manager.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import { EmbeddedMetadataStore } from '../metadata/embedded/embedded-store.js';
 import { TopicAdmin } from '../metadata/topic-admin.js';
 import type { BrokerEndpoint, BrokerInfo, TopicInfo } from '../metadata/types.js';
+import { ZkController } from '../metadata/zookeeper/controller.js';
+import { ZkMetadataStore } from '../metadata/zookeeper/zk-store.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { groupPartition } from '../protocol/hash.js';
 import { LogManager } from '../storage/log-manager.js';
@@ -71,19 +76,28 @@ export class Broker implements BrokerContext {
   private bound: BoundListener[] = [];
   private stopping: Promise<void> | null = null;
   private readonly settingsCache = new WeakMap<TopicInfo, TopicSettings>();
+  /** Cluster mode: this broker's candidacy for (and term as) controller. */
+  private controller: ZkController | null = null;
 
   private constructor(
     readonly config: BrokerConfig,
-    readonly metadata: EmbeddedMetadataStore,
+    readonly metadata: EmbeddedMetadataStore | ZkMetadataStore,
     readonly logs: LogManager,
     readonly logger: Logger,
   ) {
     this.nodeId = config.nodeId;
-    this.topics = new TopicAdmin(metadata, config, validateTopicConfigs);
-    // Blocks are recorded next to the metadata (the first log dir), which is where they live in single-node mode.
+    this.topics = new TopicAdmin(metadata, config, validateTopicConfigs, {
+      // Followers do not replicate yet: a replicated partition's high watermark could never move.
+      maxReplicationFactor: metadata instanceof ZkMetadataStore ? 1 : Number.MAX_SAFE_INTEGER,
+    });
+    // Single-node mode: blocks are recorded next to the metadata (the first log dir). Cluster mode: in ZooKeeper,
+    // where every broker claims from the same sequence.
     this.producerIds = new ProducerIdManager({
       brokerId: config.nodeId,
-      store: new FileProducerIdBlockStore(resolve(config.logDirs[0]!)),
+      store:
+        metadata instanceof ZkMetadataStore
+          ? new ZkProducerIdBlockStore(metadata.zk)
+          : new FileProducerIdBlockStore(resolve(config.logDirs[0]!)),
     });
     this.fetchSessions = new FetchSessionCache({ maxSlots: config.maxIncrementalFetchSessionCacheSlots });
     this.replicas = new ReplicaManager({
@@ -134,11 +148,20 @@ export class Broker implements BrokerContext {
   /** Starts a broker with `config`; resolves once every listener accepts connections. */
   static async start(config: BrokerConfig, logger: Logger = silentLogger): Promise<Broker> {
     const logDirs = config.logDirs.map((d) => resolve(d));
-    const metadata = EmbeddedMetadataStore.open({
-      dir: logDirs[0]!,
-      self: selfInfo(config, config.advertisedListeners),
-      clusterId: config.clusterId,
-    });
+    const metadata =
+      config.zookeeperConnect === null
+        ? EmbeddedMetadataStore.open({
+            dir: logDirs[0]!,
+            self: selfInfo(config, config.advertisedListeners),
+            clusterId: config.clusterId,
+          })
+        : await ZkMetadataStore.open({
+            connect: config.zookeeperConnect,
+            nodeId: config.nodeId,
+            sessionTimeoutMs: config.zookeeperSessionTimeoutMs,
+            connectionTimeoutMs: config.zookeeperConnectionTimeoutMs,
+            logger: logger.child({ component: 'zookeeper' }),
+          });
     const logs = new LogManager({
       logDirs,
       defaultConfig: config.logDefaults,
@@ -206,6 +229,7 @@ export class Broker implements BrokerContext {
     this.logger.info({ nodeId: this.nodeId }, 'broker stopping');
     await Promise.all(this.servers.map((s) => s.close()));
     this.servers = [];
+    await this.controller?.stop();
     this.fetchPurgatory.expireAll();
     this.producePurgatory.expireAll();
     if (this.offsetsExpiry !== null) clearInterval(this.offsetsExpiry);
@@ -268,7 +292,10 @@ export class Broker implements BrokerContext {
     // get COORDINATOR_NOT_AVAILABLE until then). Samsa caps the factor at the live brokers instead, so that the
     // default of 3 works on one-node development clusters; production clusters should start with enough brokers.
     const live = this.metadata.brokers().length;
-    const replicationFactor = Math.max(1, Math.min(this.config.offsetsTopicReplicationFactor, live));
+    const replicationFactor = Math.max(
+      1,
+      Math.min(this.config.offsetsTopicReplicationFactor, live, this.topics.limits.maxReplicationFactor),
+    );
     try {
       await this.topics.createTopic({
         name: OFFSETS_TOPIC,
@@ -317,17 +344,21 @@ export class Broker implements BrokerContext {
         advertisedPort: adv.port === 0 ? server.port : adv.port,
       });
     }
-    this.metadata.updateSelf(
-      selfInfo(
-        this.config,
-        this.bound.map((b) => ({
-          name: b.name,
-          host: b.advertisedHost,
-          port: b.advertisedPort,
-          securityProtocol: this.config.listeners.find((l) => l.name === b.name)?.securityProtocol ?? 'PLAINTEXT',
-        })),
-      ),
+    const self = selfInfo(
+      this.config,
+      this.bound.map((b) => ({
+        name: b.name,
+        host: b.advertisedHost,
+        port: b.advertisedPort,
+        securityProtocol: this.config.listeners.find((l) => l.name === b.name)?.securityProtocol ?? 'PLAINTEXT',
+      })),
     );
+    if (this.metadata instanceof ZkMetadataStore) {
+      // Registered once clients can connect (as Kafka does), then a candidate for controller.
+      await this.metadata.register(self);
+      this.controller = new ZkController(this.metadata, this.nodeId, this.logger.child({ component: 'controller' }));
+      this.controller.start();
+    } else this.metadata.updateSelf(self);
   }
 }
 

@@ -46,7 +46,12 @@ export type MetadataChange =
   | { kind: 'topic-created'; topic: TopicInfo }
   | { kind: 'partitions-added'; topic: TopicInfo; from: number }
   | { kind: 'topic-deleted'; topic: TopicInfo }
-  | { kind: 'configs-changed'; topic: TopicInfo };
+  | { kind: 'configs-changed'; topic: TopicInfo }
+  /** Leader, leader epoch, ISR or replicas of these partitions changed (cluster mode). */
+  | { kind: 'partitions-changed'; topic: TopicInfo; partitions: readonly number[] }
+  /** A broker registered or went away (cluster mode). */
+  | { kind: 'brokers-changed' }
+  | { kind: 'controller-changed'; controllerId: number };
 
 export interface NewTopic {
   name: string;

@@ -46,6 +46,10 @@ export interface BrokerConfig {
   connectionsMaxIdleMs: number;
   maxConnections: number;
   brokerRack: string | null;
+  /** `zookeeper.connect`: cluster mode when set. */
+  zookeeperConnect: string | null;
+  zookeeperSessionTimeoutMs: number;
+  zookeeperConnectionTimeoutMs: number;
   /** `samsa.cluster.id`; null when the caller should generate one at first start. */
   clusterId: string | null;
   offsetsTopicNumPartitions: number;
@@ -174,6 +178,12 @@ export function loadBrokerConfig(options: LoadOptions = {}): BrokerConfig {
     connectionsMaxIdleMs: num('connections.max.idle.ms'),
     maxConnections: num('max.connections'),
     brokerRack: str('broker.rack'),
+    zookeeperConnect: str('zookeeper.connect'),
+    zookeeperSessionTimeoutMs: num('zookeeper.session.timeout.ms'),
+    zookeeperConnectionTimeoutMs:
+      values.get('zookeeper.connection.timeout.ms') === null
+        ? num('zookeeper.session.timeout.ms')
+        : num('zookeeper.connection.timeout.ms'),
     clusterId: str('samsa.cluster.id'),
     offsetsTopicNumPartitions: num('offsets.topic.num.partitions'),
     offsetsTopicReplicationFactor: num('offsets.topic.replication.factor'),

@@ -80,6 +80,25 @@ const BROKER_ONLY_DEFS: readonly KeyDef[] = [
   },
   { name: 'broker.rack', type: 'string', default: null, doc: 'Rack of this broker, for rack-aware placement.' },
   {
+    name: 'zookeeper.connect',
+    type: 'string',
+    default: null,
+    doc: 'host:port[,host:port...][/chroot] of the ZooKeeper ensemble: set, the broker joins a cluster coordinated there; unset, it runs alone with embedded metadata.',
+  },
+  {
+    name: 'zookeeper.session.timeout.ms',
+    type: 'int',
+    default: '18000',
+    validator: atLeast(1),
+    doc: 'ZooKeeper session timeout: how long a broker that stopped answering stays registered.',
+  },
+  {
+    name: 'zookeeper.connection.timeout.ms',
+    type: 'int',
+    default: null,
+    doc: 'How long the broker waits for a ZooKeeper session at start (zookeeper.session.timeout.ms when unset).',
+  },
+  {
     name: 'samsa.cluster.id',
     type: 'string',
     default: null,

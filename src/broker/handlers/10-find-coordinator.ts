@@ -1,13 +1,16 @@
 /**
  * FindCoordinator (api key 10), versions 0..6 (v4+: several keys per request, KIP-699). A group's coordinator is
- * the leader of partition abs(hash(groupId)) % offsets.topic.num.partitions of `__consumer_offsets`; in a cluster
- * of one that is always this node. Transaction coordinators (key type 1) do not exist yet: COORDINATOR_NOT_AVAILABLE.
+ * the leader of partition abs(hash(groupId)) % offsets.topic.num.partitions of `__consumer_offsets`: this node in
+ * a cluster of one, any broker in cluster mode (COORDINATOR_NOT_AVAILABLE while that partition has no leader). Transaction coordinators (key type 1) do not exist yet: COORDINATOR_NOT_AVAILABLE.
  *
  * As in Kafka, asking for a group coordinator creates `__consumer_offsets` when it does not exist yet; if that
  * fails the answer is COORDINATOR_NOT_AVAILABLE, which clients retry.
  *
  * Advertising this API matters beyond groups: librdkafka enables LZ4 only for brokers that list FindCoordinator.
  */
+
+import { OFFSETS_TOPIC } from '../../coordinator/group/index.js';
+import { groupPartition } from '../../protocol/hash.js';
 import {
   ErrorCode,
   type FindCoordinatorRequest,
@@ -34,10 +37,16 @@ export default function findCoordinatorHandler(
   }
 
   function coordinator(ctx: RequestContext, key: string, keyType: number): FindCoordinatorResponseCoordinator {
-    const self = broker.metadata.broker(broker.nodeId);
-    const ep = self?.endpoints.find((e) => e.listener === ctx.listener) ?? self?.endpoints[0];
-    if (keyType !== GROUP || ep === undefined) return unavailable(key);
-    return { key, nodeId: broker.nodeId, host: ep.host, port: ep.port, errorCode: ErrorCode.NONE, errorMessage: null };
+    if (keyType !== GROUP) return unavailable(key);
+    const offsets = broker.metadata.topic(OFFSETS_TOPIC);
+    const leader =
+      offsets === undefined || offsets.partitions.length === 0
+        ? broker.nodeId
+        : offsets.partitions[groupPartition(key, offsets.partitions.length)]!.leader;
+    const node = leader < 0 ? undefined : broker.metadata.broker(leader);
+    const ep = node?.endpoints.find((e) => e.listener === ctx.listener) ?? node?.endpoints[0];
+    if (ep === undefined) return unavailable(key);
+    return { key, nodeId: leader, host: ep.host, port: ep.port, errorCode: ErrorCode.NONE, errorMessage: null };
   }
 
   return {

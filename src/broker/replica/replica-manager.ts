@@ -84,6 +84,21 @@ export class ReplicaManager {
       case 'topic-deleted':
         this.unhost(change.topic);
         break;
+      case 'partitions-changed': {
+        // A new leader, leader epoch or ISR (cluster mode): the hosted partitions take it on.
+        const parts = this.hosted.get(change.topic.name);
+        for (const i of change.partitions) {
+          const p = parts?.[i];
+          if (p === undefined) continue;
+          try {
+            p.update(change.topic.partitions[i]!);
+          } catch (err) {
+            this.logger.warn({ topic: p.topic, partition: i, err: (err as Error).message }, 'state not applied');
+          }
+          this.dataChanged(p);
+        }
+        break;
+      }
       case 'configs-changed': {
         const config = this.logConfigFor(change.topic);
         for (const p of this.hosted.get(change.topic.name) ?? []) {

@@ -15,6 +15,7 @@ interface StartOptions {
   listeners?: string;
   advertisedListeners?: string;
   logDirs?: string;
+  zookeeper?: string;
   override: string[];
   logFormat: string;
   logLevel?: string;
@@ -33,6 +34,7 @@ export function registerStart(program: Command): void {
     .option('--listeners <list>', 'listeners, e.g. PLAINTEXT://localhost:9092')
     .option('--advertised-listeners <list>', 'advertised.listeners')
     .option('--log-dirs <dirs>', 'log.dirs, comma separated')
+    .option('--zookeeper <connect>', 'zookeeper.connect (host:port[/chroot]): join the cluster coordinated there')
     .option('-o, --override <key=value>', 'any broker setting by its Kafka name (repeatable)', collect, [])
     .option('--log-format <format>', 'text or json', 'text')
     .option('--log-level <level>', 'trace, debug, info, warn, error')
@@ -47,6 +49,7 @@ export function registerStart(program: Command): void {
       if (opts.listeners !== undefined) overrides.listeners = opts.listeners;
       if (opts.advertisedListeners !== undefined) overrides['advertised.listeners'] = opts.advertisedListeners;
       if (opts.logDirs !== undefined) overrides['log.dirs'] = opts.logDirs;
+      if (opts.zookeeper !== undefined) overrides['zookeeper.connect'] = opts.zookeeper;
       if (opts.logFormat !== 'text' && opts.logFormat !== 'json') {
         throw new ConfigError(`--log-format must be text or json, got '${opts.logFormat}'`);
       }
