@@ -231,7 +231,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   // ---- the API ----
 
   /** Creates a znode (OPEN_ACL_UNSAFE) and returns its path (with the counter for a sequential one). */
-  create(path: string, data?: ZkData, options: CreateOptions = {}): Promise<string> {
+  async create(path: string, data?: ZkData, options: CreateOptions = {}): Promise<string> {
     validatePath(path, options.sequential === true);
     const sp = toServerPath(this.chroot, path);
     const flags = (options.ephemeral ? CreateFlags.ephemeral : 0) | (options.sequential ? CreateFlags.sequential : 0);
@@ -248,7 +248,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   }
 
   /** The znode's data and stat, or null when it does not exist (no watch is set then: use `exists`). */
-  get(path: string, options: WatchOptions = {}): Promise<{ data: Buffer; stat: Stat } | null> {
+  async get(path: string, options: WatchOptions = {}): Promise<{ data: Buffer; stat: Stat } | null> {
     validatePath(path);
     const sp = toServerPath(this.chroot, path);
     const watch = options.watch;
@@ -267,7 +267,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   }
 
   /** Sets the data if the znode's version is `version` (ANY_VERSION: whatever it is); returns the new stat. */
-  set(path: string, data: ZkData, version: number = ANY_VERSION): Promise<Stat> {
+  async set(path: string, data: ZkData, version: number = ANY_VERSION): Promise<Stat> {
     validatePath(path);
     const sp = toServerPath(this.chroot, path);
     const body = bytes(data);
@@ -282,7 +282,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   }
 
   /** Deletes the znode if its version is `version` (ANY_VERSION: whatever it is) and it has no children. */
-  delete(path: string, version: number = ANY_VERSION): Promise<void> {
+  async delete(path: string, version: number = ANY_VERSION): Promise<void> {
     validatePath(path);
     const sp = toServerPath(this.chroot, path);
     return this.call(
@@ -295,7 +295,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   }
 
   /** The znode's stat or null; the watch fires on creation if it does not exist, else on change or deletion. */
-  exists(path: string, options: WatchOptions = {}): Promise<Stat | null> {
+  async exists(path: string, options: WatchOptions = {}): Promise<Stat | null> {
     validatePath(path);
     const sp = toServerPath(this.chroot, path);
     const watch = options.watch;
@@ -316,7 +316,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   }
 
   /** The names of the znode's children, sorted; NO_NODE when it does not exist. */
-  children(path: string, options: WatchOptions = {}): Promise<string[]> {
+  async children(path: string, options: WatchOptions = {}): Promise<string[]> {
     validatePath(path);
     const sp = toServerPath(this.chroot, path);
     const watch = options.watch;
@@ -337,7 +337,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
    * Applies all operations or none. On failure rejects with the error of the first operation that failed, its
    * index in `failedOp` and its path in `path`.
    */
-  multi(ops: readonly ZkOp[]): Promise<ZkOpResult[]> {
+  async multi(ops: readonly ZkOp[]): Promise<ZkOpResult[]> {
     const wire: WireOp[] = ops.map((op) => {
       validatePath(op.path, op.op === 'create' && op.sequential === true);
       const path = toServerPath(this.chroot, op.path);
@@ -406,7 +406,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   }
 
   /** Waits until the server this client is connected to has caught up with the leader (ZooKeeper's sync). */
-  sync(path = '/'): Promise<void> {
+  async sync(path = '/'): Promise<void> {
     validatePath(path);
     const sp = toServerPath(this.chroot, path);
     return this.call(

@@ -3,7 +3,8 @@
  * `blackhole()`, after which it keeps every connection open but forwards nothing in either direction and accepts
  * new connections without connecting them upstream, as a partition that drops packets does (no RST, no FIN: the
  * peers only notice through their own timeouts). `heal()` forwards again (what was received meanwhile is
- * dropped, as a partition would); `resetAll()` destroys every connection at once.
+ * dropped, as a partition would); `resetAll()` destroys every connection at once; `refuse()` closes every
+ * connection and each new one at once (a server that is down) until `heal()`.
  */
 import net from 'node:net';
 
@@ -11,6 +12,7 @@ export class TcpProxy {
   private readonly server: net.Server;
   private readonly pairs = new Set<{ client: net.Socket; upstream: net.Socket | undefined }>();
   private dropping = false;
+  private refusing = false;
   port = 0;
 
   private constructor(
@@ -39,6 +41,10 @@ export class TcpProxy {
   }
 
   private accept(client: net.Socket): void {
+    if (this.refusing) {
+      client.destroy();
+      return;
+    }
     const pair: { client: net.Socket; upstream: net.Socket | undefined } = { client, upstream: undefined };
     this.pairs.add(pair);
     client.on('error', () => {});
@@ -70,8 +76,14 @@ export class TcpProxy {
     this.dropping = true;
   }
 
+  refuse(): void {
+    this.refusing = true;
+    this.resetAll();
+  }
+
   heal(): void {
     this.dropping = false;
+    this.refusing = false;
   }
 
   resetAll(): void {
