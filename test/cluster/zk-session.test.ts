@@ -128,6 +128,30 @@ describe('ZooKeeper sessions under faults', { skip }, () => {
     }
   });
 
+  it('a connection attempt that gets no answer is given up in time to keep the session', async () => {
+    // What ZooKeeper 3.8 does to a client that connects while it starts, before its database is loaded: accept,
+    // then neither answer nor close. Here the proxy plays that server for the attempts made while it blackholes.
+    const proxy = await TcpProxy.start(zk.host, zk.port);
+    const client = await ZkClient.connect(proxy.address, { sessionTimeoutMs: LONG_SESSION_MS });
+    try {
+      const seen = recordEvents(client);
+      const sessionId = client.sessionId;
+      const disconnected = nextEvent(client, 'disconnected');
+      proxy.refuse();
+      await disconnected;
+      proxy.blackhole();
+      await until('the client made an attempt that hangs', () => proxy.connections > 0);
+      const reconnected = nextEvent(client, 'connected');
+      proxy.heal();
+      await reconnected;
+      assert.equal(client.sessionId, sessionId);
+      assert.deepEqual(seen, ['disconnected', 'connected']);
+    } finally {
+      await client.close();
+      await proxy.close();
+    }
+  });
+
   it('a request in flight when the connection drops fails with CONNECTION_LOSS; the session lives on', async () => {
     const proxy = await TcpProxy.start(zk.host, zk.port);
     const client = await ZkClient.connect(proxy.address, { sessionTimeoutMs: LONG_SESSION_MS });

@@ -67,6 +67,8 @@ export const DEFAULT_SESSION_TIMEOUT_MS = 18_000;
 export const DEFAULT_MAX_BUFFER_BYTES = 4 * 1024 * 1024;
 /** SetWatches requests are cut at about this size, as ZooKeeper's own client does. */
 const SET_WATCHES_MAX_BYTES = 128 * 1024;
+/** The longest one connection attempt may take (see handshakeTimeoutMs). */
+const HANDSHAKE_TIMEOUT_MAX_MS = 2_000;
 /** How long `close()` and the closing of an abandoned session wait for the server. */
 const CLOSE_TIMEOUT_MS = 3_000;
 
@@ -569,7 +571,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
           {
             host: server.host,
             port: server.port,
-            connectTimeoutMs: Math.max(100, Math.floor(timeout / this.servers.length)),
+            connectTimeoutMs: this.handshakeTimeoutMs(timeout),
             maxFrameBytes: this.maxBufferBytes,
             request: {
               lastZxidSeen: this.lastZxid,
@@ -601,9 +603,13 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       } finally {
         this.attemptAbort = undefined;
       }
-      // A short pause once every server was tried, so that a refused connection does not spin.
+      // A pause once every server was tried, so that refused connections do not spin: 10 ms after the first
+      // round, doubling up to a twentieth of the session timeout (at most 1 s), jittered so that the brokers of a
+      // cluster do not all come back at once.
       if (failures % this.servers.length === 0 && this.wantsConnection()) {
-        const pause = Math.min(1000, Math.max(20, timeout / 20)) * (0.5 + Math.random() / 2);
+        const rounds = failures / this.servers.length;
+        const cap = Math.min(1000, Math.max(10, timeout / 20));
+        const pause = Math.min(cap, 10 * 2 ** Math.min(rounds - 1, 10)) * (0.5 + Math.random() / 2);
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, pause);
           this.wakeLoop = () => {
@@ -614,6 +620,17 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
         this.wakeLoop = undefined;
       }
     }
+  }
+
+  /**
+   * How long one connection attempt may take, TCP connect and handshake: the session timeout shared among the
+   * servers as ZooKeeper's client does, but never more than 2 s. A handshake is one round trip; and ZooKeeper 3.8
+   * accepts connections while it starts, before its database is loaded, and then neither answers nor closes one
+   * that arrives in that window (its close path fails on the missing database), so waiting for the whole session
+   * timeout could outlast the session.
+   */
+  private handshakeTimeoutMs(sessionTimeoutMs: number): number {
+    return Math.max(100, Math.min(HANDSHAKE_TIMEOUT_MAX_MS, Math.floor(sessionTimeoutMs / this.servers.length)));
   }
 
   private handlersFor(holder: { conn: ZkConnection | undefined }): ConnectionHandlers {

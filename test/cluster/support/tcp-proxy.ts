@@ -73,6 +73,7 @@ export class TcpProxy {
   }
 
   blackhole(): void {
+    this.refusing = false;
     this.dropping = true;
   }
 

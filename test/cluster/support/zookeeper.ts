@@ -67,6 +67,8 @@ export interface ZooKeeperServer {
   freeze(): void;
   /** SIGCONT. */
   thaw(): void;
+  /** What the server logged (WARN and above) since it last started, the last 16 KiB. */
+  readonly log: string;
   /** The `srvr` four-letter word's answer. */
   srvr(): Promise<string>;
   /** Kills the server and removes its directory if this helper created it. */
@@ -269,6 +271,9 @@ export async function startZooKeeper(options: ZooKeeperServerOptions = {}): Prom
     },
     get running() {
       return alive();
+    },
+    get log() {
+      return stderr;
     },
     stop,
     kill,
