@@ -73,7 +73,7 @@ describe('idempotent producers over the wire', () => {
 
   /** Every record value of a partition from offset 0, in order. */
   async function values(topic: string, partition: number): Promise<string[]> {
-    const res = await client.fetch(12, {
+    const res: FetchResponse = await client.fetch(12, {
       replicaId: -1,
       maxWaitMs: 0,
       minBytes: 0,
