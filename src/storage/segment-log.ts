@@ -1007,14 +1007,16 @@ export class SegmentLog implements PartitionLog {
     this.epochs.truncateFromStart(this.start);
     this.epochs.flush();
     this.producers.removeSnapshotsBelow(this.segs[0]!.baseOffset);
-    this.rebuildProducers(options.cleanShutdown === true);
+    // A clean shutdown always leaves a snapshot at the log end; none at all means the log predates them.
+    this.rebuildProducers(options.cleanShutdown === true && this.producers.snapshotOffsets().length === 0);
     this.loaded = true;
   }
 
   /**
    * Rebuilds the producer state for the current log end: the newest usable snapshot at or below it, then the batch
-   * headers from there on. Without a snapshot the whole log is read, except after a clean shutdown (`upgrade`): the
-   * log then predates producer snapshots and, as Kafka does, only its last two segments are read.
+   * headers from there on. Without a usable snapshot the whole log is read, except for a log that predates
+   * producer snapshots (`upgrade`: shut down cleanly without leaving any), of which, as Kafka does, only the last
+   * two segments are read.
    */
   private rebuildProducers(upgrade: boolean): void {
     const producers = this.producers;
