@@ -97,6 +97,8 @@ export class FaultProxy {
   hiddenApis: number[] = [];
   /** Partition error codes in the broker's Produce answers (those the proxy made up not counted). */
   readonly produceErrors = new Map<number, number>();
+  /** Answers thrown away with their connection ('drop') so far. */
+  droppedAnswers = 0;
   private readonly sockets = new Set<net.Socket>();
 
   private constructor(
@@ -174,6 +176,7 @@ export class FaultProxy {
           return;
         }
         if (entry.fault === 'drop') {
+          this.droppedAnswers++;
           close();
           return;
         }
