@@ -40,6 +40,7 @@ export default function initProducerIdHandler(
       }
       try {
         const producerId = await broker.producerIds.generate();
+        ctx.logger.debug({ producerId: String(producerId), version: ctx.apiVersion }, 'producer id allocated');
         return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId, producerEpoch: 0 };
       } catch (err) {
         ctx.logger.error(
