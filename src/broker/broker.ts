@@ -44,6 +44,7 @@ import { allHandlers } from './handlers/index.js';
 import { HandlerRegistry } from './handlers/registry.js';
 import { Purgatory } from './purgatory.js';
 import type { Partition } from './replica/partition.js';
+import { ReplicaFetcherManager } from './replica/replica-fetcher.js';
 import { ReplicaManager } from './replica/replica-manager.js';
 import { type RunningServer, startServer } from './server.js';
 import { topicCatalog } from './topic-catalog.js';
@@ -78,6 +79,8 @@ export class Broker implements BrokerContext {
   private readonly settingsCache = new WeakMap<TopicInfo, TopicSettings>();
   /** Cluster mode: this broker's candidacy for (and term as) controller. */
   private controller: ZkController | null = null;
+  /** Cluster mode: the followers' fetchers. */
+  private fetchers: ReplicaFetcherManager | null = null;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -86,10 +89,7 @@ export class Broker implements BrokerContext {
     readonly logger: Logger,
   ) {
     this.nodeId = config.nodeId;
-    this.topics = new TopicAdmin(metadata, config, validateTopicConfigs, {
-      // Followers do not replicate yet: a replicated partition's high watermark could never move.
-      maxReplicationFactor: metadata instanceof ZkMetadataStore ? 1 : Number.MAX_SAFE_INTEGER,
-    });
+    this.topics = new TopicAdmin(metadata, config, validateTopicConfigs);
     // Single-node mode: blocks are recorded next to the metadata (the first log dir). Cluster mode: in ZooKeeper,
     // where every broker claims from the same sequence.
     this.producerIds = new ProducerIdManager({
@@ -143,6 +143,20 @@ export class Broker implements BrokerContext {
       this.fetchPurgatory.notify(p.key);
       this.producePurgatory.notify(p.key);
     });
+    if (metadata instanceof ZkMetadataStore) {
+      this.fetchers = new ReplicaFetcherManager({
+        nodeId: config.nodeId,
+        metadata,
+        replicas: this.replicas,
+        logger: logger.child({ component: 'replica-fetcher' }),
+        listener: config.listeners[0]?.name ?? 'PLAINTEXT',
+        maxWaitMs: config.replicaFetchWaitMaxMs,
+        maxBytesPerPartition: config.replicaFetchMaxBytes,
+        maxBytes: config.replicaFetchResponseMaxBytes,
+      });
+      this.replicas.isrWriter = (p, isr) => metadata.updateIsr(p.topic, p.index, p.leaderEpoch, isr);
+      this.replicas.startIsrChecks(config.replicaLagTimeMaxMs);
+    }
   }
 
   /** Starts a broker with `config`; resolves once every listener accepts connections. */
@@ -230,6 +244,7 @@ export class Broker implements BrokerContext {
     await Promise.all(this.servers.map((s) => s.close()));
     this.servers = [];
     await this.controller?.stop();
+    await this.fetchers?.stop();
     this.fetchPurgatory.expireAll();
     this.producePurgatory.expireAll();
     if (this.offsetsExpiry !== null) clearInterval(this.offsetsExpiry);
@@ -292,10 +307,7 @@ export class Broker implements BrokerContext {
     // get COORDINATOR_NOT_AVAILABLE until then). Samsa caps the factor at the live brokers instead, so that the
     // default of 3 works on one-node development clusters; production clusters should start with enough brokers.
     const live = this.metadata.brokers().length;
-    const replicationFactor = Math.max(
-      1,
-      Math.min(this.config.offsetsTopicReplicationFactor, live, this.topics.limits.maxReplicationFactor),
-    );
+    const replicationFactor = Math.max(1, Math.min(this.config.offsetsTopicReplicationFactor, live));
     try {
       await this.topics.createTopic({
         name: OFFSETS_TOPIC,

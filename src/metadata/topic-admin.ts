@@ -41,17 +41,11 @@ export type ConfigValidator = (configs: Readonly<Record<string, string | null>>)
 
 const INT32_MAX = 0x7fffffff;
 
-export interface TopicLimits {
-  /** The largest replication factor this cluster can serve (1 while followers do not replicate). */
-  maxReplicationFactor: number;
-}
-
 export class TopicAdmin {
   constructor(
     private readonly store: MetadataStore,
     private readonly defaults: TopicDefaults,
     private readonly validateConfigs: ConfigValidator,
-    readonly limits: TopicLimits = { maxReplicationFactor: Number.MAX_SAFE_INTEGER },
   ) {}
 
   /** Checks a creation; returns what would be created. Throws KafkaError. */
@@ -94,13 +88,6 @@ export class TopicAdmin {
         );
       }
       assignments = assignReplicas(brokers, partitions, rf, 0, Math.floor(Math.random() * brokers.length));
-    }
-    const rf = assignments[0]?.length ?? 0;
-    if (rf > this.limits.maxReplicationFactor) {
-      throw new KafkaError(
-        ErrorCode.INVALID_REPLICATION_FACTOR,
-        `Replication factor: ${rf} is not supported yet: in cluster mode followers do not replicate, so at most ${this.limits.maxReplicationFactor}.`,
-      );
     }
     const problem = this.validateConfigs(request.configs);
     if (problem !== null) throw new KafkaError(ErrorCode.INVALID_CONFIG, problem);

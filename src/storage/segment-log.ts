@@ -630,6 +630,11 @@ export class SegmentLog implements PartitionLog {
     return null;
   }
 
+  /** The newest leader epoch of the log's epoch cache, -1 when it knows none. */
+  get latestEpoch(): number {
+    return this.epochs.latestEpoch();
+  }
+
   endOffsetForEpoch(epoch: number): EpochEndOffset {
     return this.epochs.endOffsetFor(epoch, this.end);
   }

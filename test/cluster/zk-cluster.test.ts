@@ -116,7 +116,7 @@ describe('cluster mode on ZooKeeper', { skip }, () => {
     try {
       await admin.createTopics([{ name: 'spread', numPartitions: 6, replicationFactor: 1 }]);
       await assert.rejects(
-        admin.createTopics([{ name: 'replicated', numPartitions: 1, replicationFactor: 3 }]),
+        admin.createTopics([{ name: 'too-replicated', numPartitions: 1, replicationFactor: 4 }]),
         (e: unknown) => e instanceof KafkaError && e.code === ErrorCode.INVALID_REPLICATION_FACTOR,
       );
     } finally {

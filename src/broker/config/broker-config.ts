@@ -46,6 +46,10 @@ export interface BrokerConfig {
   connectionsMaxIdleMs: number;
   maxConnections: number;
   brokerRack: string | null;
+  replicaLagTimeMaxMs: number;
+  replicaFetchWaitMaxMs: number;
+  replicaFetchMaxBytes: number;
+  replicaFetchResponseMaxBytes: number;
   /** `zookeeper.connect`: cluster mode when set. */
   zookeeperConnect: string | null;
   zookeeperSessionTimeoutMs: number;
@@ -178,6 +182,10 @@ export function loadBrokerConfig(options: LoadOptions = {}): BrokerConfig {
     connectionsMaxIdleMs: num('connections.max.idle.ms'),
     maxConnections: num('max.connections'),
     brokerRack: str('broker.rack'),
+    replicaLagTimeMaxMs: num('replica.lag.time.max.ms'),
+    replicaFetchWaitMaxMs: num('replica.fetch.wait.max.ms'),
+    replicaFetchMaxBytes: num('replica.fetch.max.bytes'),
+    replicaFetchResponseMaxBytes: num('replica.fetch.response.max.bytes'),
     zookeeperConnect: str('zookeeper.connect'),
     zookeeperSessionTimeoutMs: num('zookeeper.session.timeout.ms'),
     zookeeperConnectionTimeoutMs:

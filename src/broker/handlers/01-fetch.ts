@@ -6,7 +6,11 @@
  * whole even when larger (KIP-74). With fewer than `min_bytes` ready the request waits in the fetch purgatory until
  * an append makes enough data visible or `max_wait_ms` passes (long poll). Fetch sessions (KIP-227, v7+) come
  * from the session cache: incremental responses carry only partitions that changed. Topics are named by id from
- * v13 (KIP-516); client leader epochs are checked from v9 (KIP-320). Follower fetching arrives with replication.
+ * v13 (KIP-516); client leader epochs are checked from v9 (KIP-320).
+ *
+ * Followers (replica id >= 0, cluster mode) fetch the same way from the partition's leader, up to its log end
+ * rather than the high watermark; the fetch offset tells the leader where the follower's log ends, which moves the
+ * high watermark and lets the follower back into the ISR once it reaches it (ReplicaManager.followerFetched).
  */
 import {
   ErrorCode,
@@ -23,6 +27,9 @@ import type { Handler } from './registry.js';
 import { errorCodeOf, leaderPartition } from './support.js';
 
 const READ_COMMITTED = 1;
+
+/** How far a fetch may read: consumers to the high watermark (or the last stable offset), followers to the end. */
+type Visible = 'high-watermark' | 'stable' | 'log-end';
 const EMPTY = Buffer.alloc(0);
 
 /** One partition of a fetch being served: what was asked, where it is, and the last read. */
@@ -30,7 +37,7 @@ interface Slot {
   req: FetchPartitionRequest;
   partition: Partition | null;
   errorCode: number;
-  /** The visible end (HW or LSO) when `read` was taken; a read is redone only when this moved. */
+  /** The visible end (HW, LSO, or the log end for followers) when `read` was taken; reread only when it moved. */
   limit: bigint;
   read: ReadResult | null;
 }
@@ -57,18 +64,28 @@ export default function fetchHandler(broker: BrokerContext): Handler<FetchReques
       if (session.errorCode !== ErrorCode.NONE) {
         return { throttleTimeMs: 0, errorCode: session.errorCode, sessionId: 0, responses: [], nodeEndpoints: [] };
       }
-      const committed = request.isolationLevel === READ_COMMITTED;
+      const follower = replicaId >= 0;
+      const committed = !follower && request.isolationLevel === READ_COMMITTED;
+      const visible: Visible = follower ? 'log-end' : committed ? 'stable' : 'high-watermark';
       const maxBytes = Math.min(request.maxBytes, broker.config.fetchMaxBytes);
+      const now = Date.now();
       const slots: Slot[] = session.partitions.map((req) => {
-        if (replicaId >= 0) {
-          return { req, partition: null, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, limit: -1n, read: null };
-        }
         if (req.topic === '')
           return { req, partition: null, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, limit: -1n, read: null };
         const found = leaderPartition(broker, req.topic, req.partition, version >= 9 ? req.currentLeaderEpoch : -1);
+        if (follower && found.partition !== null) {
+          if (!found.partition.replicas.includes(replicaId)) {
+            return { req, partition: null, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, limit: -1n, read: null };
+          }
+          try {
+            broker.replicas.followerFetched(found.partition, replicaId, req.fetchOffset, now);
+          } catch (err) {
+            return { req, partition: null, errorCode: errorCodeOf(err), limit: -1n, read: null };
+          }
+        }
         return { req, partition: found.partition, errorCode: found.errorCode, limit: -1n, read: null };
       });
-      let bytes = readAll(slots, committed, maxBytes);
+      let bytes = readAll(slots, visible, maxBytes);
       const waitable = request.maxWaitMs > 0 && bytes < request.minBytes && slots.every((s) => s.errorCode === 0);
       if (!waitable || slots.length === 0) return respond(version, session, slots, committed);
 
@@ -77,13 +94,13 @@ export default function fetchHandler(broker: BrokerContext): Handler<FetchReques
         broker.fetchPurgatory.watch(
           {
             tryComplete: () => {
-              bytes = readAll(slots, committed, maxBytes);
+              bytes = readAll(slots, visible, maxBytes);
               if (bytes < request.minBytes && slots.every((s) => s.errorCode === 0)) return false;
               resolve(respond(version, session, slots, committed));
               return true;
             },
             onExpire: () => {
-              readAll(slots, committed, maxBytes);
+              readAll(slots, visible, maxBytes);
               resolve(respond(version, session, slots, committed));
             },
           },
@@ -99,13 +116,18 @@ export default function fetchHandler(broker: BrokerContext): Handler<FetchReques
  * (Re)reads every partition whose visible end moved since its last read, within the response budget; returns the
  * bytes ready. Only the first non-empty partition may exceed its limits, by one batch.
  */
-function readAll(slots: Slot[], committed: boolean, maxBytes: number): number {
+function readAll(slots: Slot[], visible: Visible, maxBytes: number): number {
   let total = 0;
   for (const s of slots) {
     if (s.errorCode !== 0 || s.partition === null) continue;
     try {
       const log = s.partition.log;
-      const limit = committed ? log.lastStableOffset : log.highWatermark;
+      const limit =
+        visible === 'high-watermark'
+          ? log.highWatermark
+          : visible === 'stable'
+            ? log.lastStableOffset
+            : log.logEndOffset;
       if (s.read === null || limit !== s.limit) {
         const budget = Math.max(0, Math.min(s.req.partitionMaxBytes, maxBytes - total));
         s.limit = limit;

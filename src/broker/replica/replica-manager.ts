@@ -5,6 +5,11 @@
  *
  * Waiters (long-poll fetches, acks=all produces) are told through `onDataChanged` whenever a partition's log end or
  * high watermark moves.
+ *
+ * Cluster mode: `onRoleChanged` listeners (the replica fetchers) hear of every hosted partition whose leader or
+ * epoch may have changed, and of partitions no longer hosted. As leader, follower fetches come through
+ * `followerFetched`, which moves the high watermark and asks `isrWriter` to add a follower that reached it; a timer
+ * asks it to drop ISR followers that have not caught up for replica.lag.time.max.ms.
  */
 import type { Logger } from '../../log/logger.js';
 import type { MetadataChange, MetadataStore, TopicInfo } from '../../metadata/types.js';
@@ -33,6 +38,12 @@ export class ReplicaManager {
   /** Deletions in progress by partition key, awaited by shutdown and by a re-creation of the same partition. */
   private readonly pending = new Map<string, Promise<void>>();
   private readonly dataListeners: ((partition: Partition) => void)[] = [];
+  private readonly roleListeners: ((partition: Partition, hosted: boolean) => void)[] = [];
+  /** Writes a leader's new ISR (cluster mode); resolves false when the state moved on meanwhile. */
+  isrWriter: ((partition: Partition, isr: number[]) => Promise<boolean>) | null = null;
+  /** Partitions with an ISR write in flight (one at a time each). */
+  private readonly isrWrites = new Set<string>();
+  private isrTimer: NodeJS.Timeout | null = null;
 
   constructor(options: ReplicaManagerOptions) {
     this.nodeId = options.nodeId;
@@ -46,6 +57,65 @@ export class ReplicaManager {
   start(): void {
     for (const topic of this.metadata.topics()) this.host(topic, 0);
     this.unsubscribe = this.metadata.subscribe((change) => this.apply(change));
+  }
+
+  /** Registers a listener for "this partition's leader or epoch may have changed" (or it is no longer hosted). */
+  onRoleChanged(listener: (partition: Partition, hosted: boolean) => void): void {
+    this.roleListeners.push(listener);
+  }
+
+  private roleChanged(partition: Partition, hosted: boolean): void {
+    for (const l of this.roleListeners) {
+      try {
+        l(partition, hosted);
+      } catch (err) {
+        this.logger.error({ partition: partition.key, err: (err as Error).message }, 'role listener failed');
+      }
+    }
+  }
+
+  /** A follower fetched a partition led here from `offset` (see Partition.followerFetched). */
+  followerFetched(partition: Partition, replicaId: number, offset: bigint, now: number): void {
+    if (partition.followerFetched(replicaId, offset, now)) this.dataChanged(partition);
+    if (partition.canJoinIsr(replicaId)) this.writeIsr(partition, [...partition.isr, replicaId], 'caught up');
+  }
+
+  /** Checks the ISRs of the partitions led here every half `maxLagMs` (cluster mode). */
+  startIsrChecks(maxLagMs: number): void {
+    this.isrTimer = setInterval(
+      () => {
+        const now = Date.now();
+        for (const p of this.all()) {
+          if (!p.isLeader) continue;
+          const lagging = p.laggingFollowers(now, maxLagMs);
+          if (lagging.length > 0) {
+            this.writeIsr(
+              p,
+              p.isr.filter((id) => !lagging.includes(id)),
+              `not caught up for ${maxLagMs} ms: ${lagging.join(',')}`,
+            );
+          }
+        }
+      },
+      Math.max(50, Math.floor(maxLagMs / 2)),
+    );
+    this.isrTimer.unref();
+  }
+
+  private writeIsr(partition: Partition, isr: number[], why: string): void {
+    const writer = this.isrWriter;
+    if (writer === null || this.isrWrites.has(partition.key)) return;
+    this.isrWrites.add(partition.key);
+    const from = partition.isr.join(',');
+    writer(partition, isr)
+      .then(
+        (ok) => {
+          if (ok) this.logger.info({ partition: partition.key, from, to: isr.join(','), why }, 'ISR changed');
+        },
+        (err: unknown) =>
+          this.logger.warn({ partition: partition.key, err: (err as Error).message }, 'ISR not written'),
+      )
+      .finally(() => this.isrWrites.delete(partition.key));
   }
 
   /** Registers a listener for "this partition's log end or high watermark moved". */
@@ -70,6 +140,8 @@ export class ReplicaManager {
   async stop(): Promise<void> {
     this.unsubscribe?.();
     this.unsubscribe = null;
+    if (this.isrTimer !== null) clearInterval(this.isrTimer);
+    this.isrTimer = null;
     await Promise.allSettled([...this.pending.values()]);
   }
 
@@ -96,6 +168,7 @@ export class ReplicaManager {
             this.logger.warn({ topic: p.topic, partition: i, err: (err as Error).message }, 'state not applied');
           }
           this.dataChanged(p);
+          this.roleChanged(p, true);
         }
         break;
       }
@@ -127,6 +200,7 @@ export class ReplicaManager {
       const deleting = this.pending.get(`${topic.name}-${i}`);
       if (deleting === undefined) {
         parts[i] = this.open(topic, i, config);
+        this.roleChanged(parts[i]!, true);
         continue;
       }
       // The topic was deleted and created again before the old log was gone: open the new one once it is.
@@ -134,6 +208,7 @@ export class ReplicaManager {
       void deleting.then(() => {
         if (this.hosted.get(topic.name) === parts && this.metadata.topic(topic.name)?.id === topic.id) {
           parts[i] = this.open(topic, i, this.logConfigFor(this.metadata.topic(topic.name)!));
+          this.roleChanged(parts[i]!, true);
         }
       });
     }
@@ -157,6 +232,7 @@ export class ReplicaManager {
     this.hosted.delete(topic.name);
     for (const p of parts) {
       if (p === undefined) continue;
+      this.roleChanged(p, false);
       const deletion = this.logs.delete(p.topic, p.index).catch((err: unknown) => {
         this.logger.error({ topic: p.topic, partition: p.index, err: (err as Error).message }, 'cannot delete log');
       });

@@ -342,6 +342,30 @@ export class ZkMetadataStore implements MetadataStore {
     return true;
   }
 
+  /**
+   * The leader's ISR change (shrink or expand): written only while this broker still leads the partition in the
+   * same leader epoch, by compare-and-set on the state znode, keeping the controller epoch it holds. False when the
+   * state moved on meanwhile (the image then reads it again through its watch).
+   */
+  async updateIsr(topic: string, partition: number, leaderEpoch: number, isr: readonly number[]): Promise<boolean> {
+    const s = this.stateVersions.get(topic)?.[partition];
+    if (s === undefined || s.zkVersion < 0 || s.leader !== this.options.nodeId || s.leaderEpoch !== leaderEpoch) {
+      return false;
+    }
+    try {
+      await this.zk.set(
+        Paths.partitionState(topic, partition),
+        encodePartitionState({ leader: s.leader, leaderEpoch, isr: [...isr], controllerEpoch: s.controllerEpoch }),
+        s.zkVersion,
+      );
+    } catch (e) {
+      if (isZkError(e, 'BAD_VERSION') || isZkError(e, 'NO_NODE')) return false;
+      throw e;
+    }
+    await this.enqueue(() => this.loadPartitionState(topic, partition));
+    return true;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
