@@ -22,6 +22,7 @@ import {
   loadGroupsFromOffsetsTopic,
   OFFSETS_TOPIC,
   type OffsetsTopicAccess,
+  type OffsetsTopicPartition,
   OffsetsTopicStore,
 } from '../coordinator/group/index.js';
 import { FileProducerIdBlockStore } from '../coordinator/txn/producer-id-block-file.js';
@@ -48,6 +49,9 @@ import { ReplicaFetcherManager } from './replica/replica-fetcher.js';
 import { ReplicaManager } from './replica/replica-manager.js';
 import { type RunningServer, startServer } from './server.js';
 import { topicCatalog } from './topic-catalog.js';
+
+/** Kafka's offsets.commit.timeout.ms default: how long a commit waits for the ISR. */
+const OFFSETS_COMMIT_TIMEOUT_MS = 5000;
 
 export interface BoundListener {
   name: string;
@@ -81,6 +85,9 @@ export class Broker implements BrokerContext {
   private controller: ZkController | null = null;
   /** Cluster mode: the followers' fetchers. */
   private fetchers: ReplicaFetcherManager | null = null;
+  /** `__consumer_offsets` partitions led here (cluster mode: their groups are loaded here), and those loading. */
+  private readonly ledOffsets = new Set<number>();
+  private readonly loadingOffsets = new Set<number>();
 
   private constructor(
     readonly config: BrokerConfig,
@@ -115,11 +122,17 @@ export class Broker implements BrokerContext {
       partitionFor: (index) => this.replicas.get(OFFSETS_TOPIC, index),
       dataChanged: (p) => this.replicas.dataChanged(p),
       ensureTopic: () => this.ensureOffsetsTopic(),
+      // Cluster mode: a commit is done once the ISR has it (Kafka writes offsets with acks=all).
+      ...(metadata instanceof ZkMetadataStore
+        ? { awaitReplicated: (p: Partition, lastOffset: bigint) => this.awaitReplicated(p, lastOffset) }
+        : {}),
     };
     this.offsetsStore = new OffsetsTopicStore(this.offsetsTopic);
     this.groups = new GroupCoordinator({
       persistence: this.offsetsStore,
       isCoordinatorFor: (groupId) => this.coordinates(groupId),
+      isLoadingFor: (groupId) =>
+        this.loadingOffsets.size > 0 && this.loadingOffsets.has(this.offsetsPartitionOf(groupId)),
       config: {
         groupMinSessionTimeoutMs: config.groupMinSessionTimeoutMs,
         groupMaxSessionTimeoutMs: config.groupMaxSessionTimeoutMs,
@@ -266,6 +279,101 @@ export class Broker implements BrokerContext {
     return this.replicas.get(OFFSETS_TOPIC, groupPartition(groupId, n))?.isLeader ?? false;
   }
 
+  private offsetsPartitionOf(groupId: string): number {
+    const n = this.offsetsTopic.numPartitions;
+    return n === 0 ? -1 : groupPartition(groupId, n);
+  }
+
+  /** Waits (bounded by offsets.commit.timeout.ms) for the partition's high watermark to pass `lastOffset`. */
+  private awaitReplicated(partition: Partition, lastOffset: bigint): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.producePurgatory.watch(
+        {
+          tryComplete: () => {
+            if (partition.highWatermark <= lastOffset) return false;
+            resolve();
+            return true;
+          },
+          onExpire: () =>
+            reject(
+              new KafkaError(ErrorCode.REQUEST_TIMED_OUT, `${partition.key}: the ISR did not get the commit in time`),
+            ),
+        },
+        [partition.key],
+        OFFSETS_COMMIT_TIMEOUT_MS,
+      );
+    });
+  }
+
+  /**
+   * Cluster mode: groups follow the leadership of their `__consumer_offsets` partition. Becoming its leader loads
+   * them from the log (requests get COORDINATOR_LOAD_IN_PROGRESS meanwhile); losing it unloads them (requests get
+   * NOT_COORDINATOR and clients look the coordinator up again). A partition with nothing written yet (just created)
+   * has nothing to load, and groups already begun here stay.
+   */
+  private followOffsetsLeadership(partition: Partition, hosted: boolean): void {
+    if (partition.topic !== OFFSETS_TOPIC) return;
+    const index = partition.index;
+    const leads = hosted && partition.isLeader;
+    if (leads === this.ledOffsets.has(index)) return;
+    if (!leads) {
+      this.ledOffsets.delete(index);
+      this.groups.unloadWhere((id) => this.offsetsPartitionOf(id) === index);
+      this.logger.info({ partition: partition.key }, 'groups of this partition handed over');
+      return;
+    }
+    this.ledOffsets.add(index);
+    let empty: boolean;
+    try {
+      empty = partition.log.logEndOffset === partition.log.logStartOffset;
+    } catch {
+      return;
+    }
+    if (empty) return;
+    this.loadingOffsets.add(index);
+    const started = performance.now();
+    // Up to the log end, not the high watermark: a new leader learns the high watermark only from its followers'
+    // next fetches, and every commit acknowledged to a client is already in its log (the ISR had it).
+    const toLogEnd: OffsetsTopicPartition = {
+      isLeader: true,
+      get highWatermark() {
+        return partition.log.logEndOffset;
+      },
+      get log() {
+        return partition.log;
+      },
+      appendAsLeader: (records, now) => partition.appendAsLeader(records, now),
+      read: (offset, options) => partition.read(offset, options),
+    };
+    const one: OffsetsTopicAccess = {
+      numPartitions: index + 1,
+      partitionFor: (i) => (i === index ? toLogEnd : undefined),
+      dataChanged: () => {},
+    };
+    const target = {
+      beginLoading: () => {},
+      completeLoading: () => {},
+      load: this.groups.load.bind(this.groups),
+      loadConsumerGroup: this.groups.loadConsumerGroup.bind(this.groups),
+    };
+    this.groups.unloadWhere((id) => this.offsetsPartitionOf(id) === index);
+    loadGroupsFromOffsetsTopic(target, one, {
+      info: (m) => this.logger.info(m),
+      warn: (m) => this.logger.warn(m),
+      error: (m) => this.logger.error(m),
+    })
+      .then(
+        (loaded) =>
+          this.logger.info(
+            { partition: partition.key, ...loaded, ms: Math.round(performance.now() - started) },
+            'groups loaded after becoming leader',
+          ),
+        (err: unknown) =>
+          this.logger.error({ partition: partition.key, err: (err as Error).message }, 'groups not loaded'),
+      )
+      .finally(() => this.loadingOffsets.delete(index));
+  }
+
   /** Loads the groups from `__consumer_offsets` when it exists and schedules offset expiration. */
   private async startGroupCoordinator(): Promise<void> {
     if (this.offsetsTopic.numPartitions > 0) {
@@ -276,6 +384,11 @@ export class Broker implements BrokerContext {
         error: (m) => this.logger.error(m),
       });
       this.logger.info({ ...loaded, ms: Math.round(performance.now() - started) }, 'groups loaded');
+    }
+    if (this.metadata instanceof ZkMetadataStore) {
+      const n = this.offsetsTopic.numPartitions;
+      for (let i = 0; i < n; i++) if (this.replicas.get(OFFSETS_TOPIC, i)?.isLeader) this.ledOffsets.add(i);
+      this.replicas.onRoleChanged((p, hosted) => this.followOffsetsLeadership(p, hosted));
     }
     const interval = Math.min(this.config.offsetsRetentionCheckIntervalMs, 0x7fffffff);
     this.offsetsExpiry = setInterval(() => {

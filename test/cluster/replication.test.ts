@@ -3,8 +3,10 @@
  * min.insync.replicas=2 under a steady acks=all load from an idempotent producer; the leader of a partition is
  * killed with SIGKILL mid-stream, then another broker; writes resume on the new leaders, and a checker that reads
  * everything back confirms every acknowledged message is there exactly once, in order per partition, without gaps.
- * The killed brokers come back, catch up and rejoin the ISR; with two of three brokers down the ISR is too small
- * for acks=all (NOT_ENOUGH_REPLICAS), and acks=1 still works.
+ * The killed brokers come back, catch up and rejoin the ISR. A consumer group's committed offsets survive the loss
+ * of its coordinator's broker (__consumer_offsets is replicated; the new leader of the group's partition loads the
+ * group). With two of three brokers down the ISR is too small for acks=all (NOT_ENOUGH_REPLICAS), and acks=1 still
+ * works.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -13,7 +15,12 @@ import { Admin } from '../../src/client/admin/index.js';
 import { Consumer } from '../../src/client/consumer/index.js';
 import { BrokerConnection } from '../../src/client/network/connection.js';
 import { Producer } from '../../src/client/producer/index.js';
-import { ErrorCode, KafkaError, type MetadataResponse } from '../../src/protocol/index.js';
+import {
+  ErrorCode,
+  type FindCoordinatorResponse,
+  KafkaError,
+  type MetadataResponse,
+} from '../../src/protocol/index.js';
 import { type BrokerProcess, startBrokerProcess } from '../compat/broker/broker-process.js';
 import { skipWithoutZooKeeper, startZooKeeper, type ZooKeeperServer } from './support/zookeeper.js';
 
@@ -193,6 +200,40 @@ describe('replication and fail-over', { skip }, () => {
         `partition ${partition}: every acknowledged message once, in order`,
       );
     }
+  });
+
+  it("committed offsets survive the loss of the group coordinator's broker", async () => {
+    const group = 'survivors';
+    const consumer = new Consumer({ bootstrapServers: bootstraps(), groupId: group, enableAutoCommit: false });
+    consumer.assign([
+      { topic: TOPIC, partition: 0 },
+      { topic: TOPIC, partition: 1 },
+    ]);
+    await consumer.commit([
+      { topic: TOPIC, partition: 0, offset: 42n },
+      { topic: TOPIC, partition: 1, offset: 7n },
+    ]);
+    await consumer.close();
+    const b = [...brokers.values()].find(alive)!;
+    const conn = await BrokerConnection.connect({ host: b.host, port: b.port, clientId: 'replication-test' });
+    const found = await conn.send<FindCoordinatorResponse>(10, 4, { key: '', keyType: 0, coordinatorKeys: [group] });
+    conn.close();
+    const coordinator = found.coordinators[0]!.nodeId;
+    const victim = brokers.get(coordinator)!;
+    await victim.kill();
+    await eventually('the offsets are served by the next coordinator', async () => {
+      const admin = new Admin({ bootstrapServers: bootstraps() });
+      try {
+        const offsets = await admin.listGroupOffsets(group);
+        const byPartition = new Map(offsets.map((o) => [o.partition, o.offset]));
+        assert.equal(byPartition.get(0), 42n);
+        assert.equal(byPartition.get(1), 7n);
+      } finally {
+        await admin.close();
+      }
+    });
+    await startNode(coordinator, victim.dataDir, victim.port);
+    await eventually('full ISRs again', async () => assert.deepEqual(await isrSizes(), [3, 3, 3]));
   });
 
   it('with two brokers down the ISR is too small for acks=all; acks=1 still writes', async () => {

@@ -78,6 +78,8 @@ export interface GroupCoordinatorOptions {
   logger?: GroupLogger;
   /** Whether this broker coordinates the group (leads its `__consumer_offsets` partition); default always. */
   isCoordinatorFor?: (groupId: string) => boolean;
+  /** Whether the group's records are being loaded (its partition just became led here): COORDINATOR_LOAD_IN_PROGRESS. */
+  isLoadingFor?: (groupId: string) => boolean;
   /** UUIDs for member ids; default crypto.randomUUID. */
   randomId?: () => string;
   /** The cluster's topics, for KIP-848 subscriptions (names, regexes) and assignments (topic ids). */
@@ -101,6 +103,7 @@ export class GroupCoordinator {
   private readonly consumerMembership: ConsumerMembership;
   private readonly offsetManager: OffsetManager;
   private readonly isCoordinatorFor: (groupId: string) => boolean;
+  private readonly isLoadingFor: (groupId: string) => boolean;
   private active = true;
   private loading = false;
 
@@ -120,6 +123,7 @@ export class GroupCoordinator {
     this.consumerMembership = new ConsumerMembership(this.ctx, () => topics);
     this.offsetManager = new OffsetManager(this.ctx, this.membership);
     this.isCoordinatorFor = options.isCoordinatorFor ?? (() => true);
+    this.isLoadingFor = options.isLoadingFor ?? (() => false);
   }
 
   get config(): Readonly<GroupCoordinatorConfig> {
@@ -130,7 +134,7 @@ export class GroupCoordinator {
   private statusError(groupId: string, rule: GroupIdRule): number {
     if (rule === 'non-empty' && groupId === '') return ErrorCode.INVALID_GROUP_ID;
     if (!this.active) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    if (this.loading) return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
+    if (this.loading || this.isLoadingFor(groupId)) return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
     if (!this.isCoordinatorFor(groupId)) return ErrorCode.NOT_COORDINATOR;
     return ErrorCode.NONE;
   }

@@ -11,8 +11,9 @@
  * `samsa.flush.before.ack`. A failure rejects with a `KafkaError` carrying the append's code
  * (NOT_LEADER_OR_FOLLOWER when the partition is not led here, UNKNOWN_TOPIC_OR_PARTITION when the topic does not
  * exist, MESSAGE_TOO_LARGE, KAFKA_STORAGE_ERROR...), which the coordinator maps to what clients see
- * (`store-errors.ts`). In a cluster of one the high watermark moves with the append; waiting for the ISR (Kafka
- * appends with acks=all) comes with replication.
+ * (`store-errors.ts`). With replicas (cluster mode) a write is done once the ISR has it, as Kafka appends with
+ * acks=all: `awaitReplicated` waits for the high watermark to pass the batch, so a commit acknowledged to a
+ * client survives the loss of the coordinator's broker.
  *
  * Loading (`loadGroupsFromOffsetsTopic`) reads every partition led here from its log start to the high watermark in
  * bounded chunks, keeps the last value per key (tombstones delete) and hands each group to the coordinator. The
@@ -75,6 +76,11 @@ export interface OffsetsTopicAccess<P extends OffsetsTopicPartition = OffsetsTop
    * writes before the topic exists fail with UNKNOWN_TOPIC_OR_PARTITION.
    */
   ensureTopic?(): Promise<void>;
+  /**
+   * Resolves once the partition's high watermark passes `lastOffset` (the ISR has the batch); rejects with a
+   * KafkaError (REQUEST_TIMED_OUT, NOT_ENOUGH_REPLICAS) when that does not happen in time. Absent: done at append.
+   */
+  awaitReplicated?(partition: P, lastOffset: bigint): Promise<void>;
 }
 
 export interface OffsetsTopicStoreOptions {
@@ -157,6 +163,7 @@ export class OffsetsTopicStore<P extends OffsetsTopicPartition = OffsetsTopicPar
   /** Appends `records` as one batch now (synchronously), then awaits the fsync when the topic asks for it. */
   private append(groupId: string, records: readonly EncodedRecord[]): Promise<void> {
     let flush: Promise<void> | null = null;
+    let replicated: Promise<void> | null = null;
     try {
       const index = this.partitionOf(groupId);
       if (index < 0) {
@@ -172,18 +179,22 @@ export class OffsetsTopicStore<P extends OffsetsTopicPartition = OffsetsTopicPar
         baseTimestamp: BigInt(now),
         records: records.map((r) => ({ key: r.key, value: r.value })),
       });
-      partition.appendAsLeader(batch, now);
+      const appended = partition.appendAsLeader(batch, now);
       this.topic.dataChanged(partition);
       if (partition.log.flushBeforeAck) flush = partition.log.flush();
+      if (this.topic.awaitReplicated !== undefined && partition.highWatermark <= appended.lastOffset) {
+        replicated = this.topic.awaitReplicated(partition, appended.lastOffset);
+      }
     } catch (err) {
       return Promise.reject(err);
     }
-    if (flush === null) return Promise.resolve();
-    return flush.catch((err: unknown) => {
+    if (flush === null) return replicated ?? Promise.resolve();
+    const flushed = flush.catch((err: unknown) => {
       // The batch is in the page cache but not durable: the write does not count as done.
       if (err instanceof KafkaError) throw err;
       throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `flush of ${OFFSETS_TOPIC} failed`, { cause: err });
     });
+    return replicated === null ? flushed : Promise.all([flushed, replicated]).then(() => undefined);
   }
 }
 
