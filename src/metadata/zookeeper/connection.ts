@@ -158,7 +158,13 @@ export class ZkConnection {
       () => {
         const now = Date.now();
         if (now - this.lastReceivedAt > readTimeout) {
-          this.shutdown(`nothing received for ${now - this.lastReceivedAt} ms (read timeout ${readTimeout} ms)`);
+          // Timers run before I/O in an event-loop turn: after a stall of this process, answers may be waiting
+          // in the socket. Look again once they were read.
+          setImmediate(() => {
+            const silent = Date.now() - this.lastReceivedAt;
+            if (silent > readTimeout)
+              this.shutdown(`nothing received for ${silent} ms (read timeout ${readTimeout} ms)`);
+          });
         } else if (now - this.lastSentAt >= pingAfter) {
           this.ping();
         }
