@@ -87,6 +87,8 @@ function shuffled<T>(items: readonly T[]): T[] {
   }
   return out;
 }
+
+/** The session machinery; ZkClient (zk-client.ts) adds the API over `call`. */
 export class ZkSession extends EventEmitter<ZkClientEvents> {
   readonly chroot: string;
   private readonly servers: ZkServerAddress[];
@@ -158,6 +160,8 @@ export class ZkSession extends EventEmitter<ZkClientEvents> {
     this.abandoned = undefined;
     if (old !== undefined) await this.closeAbandoned(old);
     if (this.state_ !== 'expired' || this.closing) return;
+    // A new session starts from zxid 0, as with ZooKeeper's own client: a server restored from older data refuses
+    // every connection that has seen a later zxid, and would refuse this one forever.
     this.lastZxid = 0n;
     this.state_ = 'connecting';
     try {
