@@ -17,7 +17,7 @@
  * C1 only and the serial collector: it is ready in about half a second and stays under 100 MB.
  *
  * A watchdog shell holds a pipe from this process and SIGKILLs the JVM when the pipe closes, so a test process
- * that dies (a timeout, a crash, SIGKILL) never leaves a ZooKeeper running.
+ * that dies (a timeout, a crash, SIGKILL) never leaves a ZooKeeper running, nor its temporary directory.
  *
  * `ZOOKEEPER_CLASSPATH` overrides the classpath (e.g. `/opt/zookeeper/lib/*` for an Apache tarball).
  */
@@ -192,8 +192,10 @@ export async function startZooKeeper(options: ZooKeeperServerOptions = {}): Prom
     jvm.stderr!.setEncoding('utf8').on('data', (d: string) => {
       stderr = (stderr + d).slice(-STDERR_KEEP);
     });
-    // The watchdog's stdin is a pipe from us: when this process dies, `read` returns and the JVM is killed.
-    const dog = spawn('sh', ['-c', `read _ ; kill -9 ${jvm.pid} 2>/dev/null`], {
+    // The watchdog's stdin is a pipe from us: when this process dies, `read` returns, the JVM is killed and the
+    // directory this helper made is removed (paths go as arguments, never into the script).
+    const script = 'read _ ; kill -9 "$1" 2>/dev/null; [ -n "$2" ] && sleep 0.2 && rm -rf -- "$2"';
+    const dog = spawn('sh', ['-c', script, 'zk-watchdog', String(jvm.pid), ownDir ? dir : ''], {
       stdio: ['pipe', 'ignore', 'ignore'],
     });
     dog.on('error', () => {});
