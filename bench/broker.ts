@@ -49,7 +49,17 @@ interface Throughput {
   total?: number;
 }
 
-async function produce(bootstrap: string, topic: string, size: number, parts: number, acks: Acks): Promise<Throughput> {
+/** How the producer runs: librdkafka's defaults, or as an idempotent producer (at most 5 requests in flight). */
+type ProducerMode = 'plain' | 'plain, 5 in flight' | 'idempotent';
+
+async function produce(
+  bootstrap: string,
+  topic: string,
+  size: number,
+  parts: number,
+  acks: Acks,
+  mode: ProducerMode = 'plain',
+): Promise<Throughput> {
   const spec = {
     bootstrap,
     topic,
@@ -58,6 +68,8 @@ async function produce(bootstrap: string, topic: string, size: number, parts: nu
     count: COUNT[size]!,
     seconds: PRODUCE_MAX_SECONDS,
     acks,
+    ...(mode === 'plain' ? {} : { maxInFlight: 5 }),
+    ...(mode === 'idempotent' ? { idempotence: true } : {}),
   };
   return (await runPython('produce.py', [JSON.stringify(spec)]).done).result as Throughput;
 }
@@ -213,6 +225,22 @@ export async function benchBroker(): Promise<BrokerBench> {
               await onSink();
             }
             sink.deleteTopic(topic);
+            if (acks === 'all') {
+              // The cost of idempotence on the broker: the same load as an idempotent producer (producer ids and
+              // sequences checked on every batch) next to a plain producer held to the same 5 requests in flight,
+              // each into a topic of its own, in alternating order.
+              const modes: ProducerMode[] = ['plain, 5 in flight', 'idempotent'];
+              if (!sinkFirst) modes.reverse();
+              for (const mode of modes) {
+                const modeTopic = `${topic}-${mode === 'idempotent' ? 'idem' : 'inflight5'}`;
+                await createTopics(broker.bootstrap, [modeTopic], parts);
+                progress(`run ${run + 1}/${RUNS}: ${name}, ${mode}`);
+                const r = await produce(broker.bootstrap, modeTopic, size, parts, acks, mode);
+                const reference = mode === 'idempotent' ? `${name}: broker, plain, 5 in flight` : undefined;
+                produceRows.add(`${name}: broker, ${mode}`, 'MB/s', r.bytes / MB / r.seconds, reference);
+                produceMsgs.add(`${name}: broker, ${mode}`, 'msg/s', r.messages / r.seconds, reference);
+              }
+            }
           }
         }
       }

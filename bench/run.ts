@@ -1,19 +1,20 @@
 // `npm run bench`: every benchmark, printed as Markdown tables of medians over repeated runs with ratios to a
 // reference measured in the same run. Timings live here, never in tests.
-// `node dist/bench/run.js broker` (or SAMSA_BENCH=broker) runs only the broker section; `broker-profile` profiles
-// the broker under load instead (not part of the full run); `groups` runs only the consumer-group section; `client`
-// only the client section (samsa's Producer next to @platformatic/kafka and KafkaJS).
+// `node dist/bench/run.js broker` (or SAMSA_BENCH=broker) runs only the broker section; `storage` only the storage
+// section; `idempotence` only the cost of idempotent producers on the broker; `broker-profile` profiles the broker under load instead (not part of the full run); `groups` runs only the
+// consumer-group section; `client` only the client section (samsa's Producer next to @platformatic/kafka and KafkaJS).
 import { arch, cpus, platform } from 'node:os';
 import { benchBroker, profileBroker } from './broker.js';
 import { benchClient } from './client.js';
 import { benchGroups } from './groups.js';
 import { table } from './harness.js';
+import { benchIdempotence } from './idempotence.js';
 import { benchProtocol } from './protocol.js';
 import { benchRecords } from './records.js';
 import { benchStorage } from './storage.js';
 
 const only = process.argv[2] ?? process.env.SAMSA_BENCH ?? 'all';
-const known = ['all', 'broker', 'broker-profile', 'groups', 'client'];
+const known = ['all', 'storage', 'broker', 'idempotence', 'broker-profile', 'groups', 'client'];
 if (!known.includes(only)) {
   console.error(`unknown section ${only}: one of ${known.join(', ')}`);
   process.exit(2);
@@ -26,6 +27,8 @@ if (only === 'all') {
   console.log('');
   console.log(table('Record layer: CRC-32C and compression', await benchRecords()));
   console.log('');
+}
+if (only === 'all' || only === 'storage') {
   const storage = await benchStorage();
   console.log(table('Storage: partition log on this disk', storage.rows));
   for (const note of storage.notes) console.log(`\n- ${note}`);
@@ -34,6 +37,10 @@ if (only === 'all') {
 if (only === 'all' || only === 'broker') {
   const broker = await benchBroker();
   console.log(broker.blocks.join('\n\n'));
+}
+if (only === 'all' || only === 'idempotence') {
+  if (only === 'all') console.log('');
+  console.log((await benchIdempotence()).join('\n\n'));
 }
 if (only === 'all' || only === 'groups') {
   if (only === 'all') console.log('');

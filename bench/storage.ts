@@ -1,6 +1,7 @@
 // Storage benchmarks: appends of 1 KiB records in 16 KiB batches (OS-flushed and fsync-before-ack), reads from a
 // warm and a cold page cache, and recovery of a large log after a clean stop and after a crash, each next to the
-// raw sequential speed of the same disk measured in the same run.
+// raw sequential speed of the same disk measured in the same run. Also the cost of idempotent producers' checks:
+// the same appends with batches carrying a producer id and consecutive sequences, next to plain batches.
 import {
   closeSync,
   fdatasyncSync,
@@ -23,6 +24,56 @@ const BATCH_RECORDS = 16;
 const RECORD_VALUE = 1024 - 40;
 const RUNS = 3;
 const MB = 1e6;
+
+/** `count` distinct batches of `records` x `size`-byte values; with `producer`, one producer's consecutive sequences. */
+function batches(count: number, records: number, size: number, producer: boolean): Buffer[] {
+  const out: Buffer[] = [];
+  for (let i = 0; i < count; i++) {
+    out.push(
+      encodeRecordBatch({
+        baseTimestamp: 1_700_000_000_000n + BigInt(i),
+        ...(producer ? { producerId: 42n, producerEpoch: 0, baseSequence: i * records } : {}),
+        records: Array.from({ length: records }, (_, r) => ({ key: `key-${r}`, value: Buffer.alloc(size, i + r) })),
+      }),
+    );
+  }
+  return out;
+}
+
+/**
+ * Appends of plain batches and of an idempotent producer's batches (checked: epoch, sequence, duplicate window),
+ * both prepared beforehand and alternating which goes first; 16 KiB batches and single 100 B records, where the
+ * per-batch check weighs most.
+ */
+async function idempotenceRuns(
+  root: string,
+  run: number,
+  add: (name: string, unit: string, v: number, ref?: string) => void,
+): Promise<void> {
+  for (const [label, count, records, size] of [
+    ['16 x 1 KiB batches', 4096, BATCH_RECORDS, RECORD_VALUE],
+    ['1 x 100 B batches', 100_000, 1, 100],
+  ] as const) {
+    const plainName = `append ${label}, no producer id`;
+    const sets: [string, Buffer[]][] = [
+      [plainName, batches(count, records, size, false)],
+      [`append ${label}, idempotent producer`, batches(count, records, size, true)],
+    ];
+    if (run % 2 === 1) sets.reverse();
+    for (const [name, set] of sets) {
+      const dir = join(root, `idem-${run}-${name.length}-${set.length}`);
+      const log = SegmentLog.open(dir, logConfig({}), {});
+      let bytes = 0;
+      const secs = timed(() => {
+        for (const b of set) bytes += log.append(b).bytes;
+      });
+      add(name, 'batches/s', set.length / secs, name === plainName ? undefined : plainName);
+      add(`${name} (MB/s)`, 'MB/s', bytes / MB / secs);
+      await log.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
 
 function batch(): Buffer {
   return encodeRecordBatch({
@@ -178,6 +229,7 @@ export async function benchStorage(): Promise<{ rows: Row[]; notes: string[] }> 
       }
       rmSync(dir, { recursive: true, force: true });
       rmSync(syncDir, { recursive: true, force: true });
+      await idempotenceRuns(root, run, add);
     }
 
     // Recovery of one large log: after a clean close (no scan) and as after a crash (full scan from offset 0).

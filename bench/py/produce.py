@@ -1,6 +1,7 @@
 """Throughput producer for the broker benchmark (bench/broker.ts): confluent-kafka-python (librdkafka).
 
 Produces `count` messages of `size` bytes (no key, partition chosen round-robin) as fast as librdkafka accepts them,
+as a plain or (spec `idempotence`) an idempotent producer, optionally with `maxInFlight` requests per connection,
 stopping early after `seconds`, then flushes. Prints one JSON line: messages, bytes, seconds (from the first
 produce() to the end of flush(), i.e. until every message was acknowledged), errors.
 A warm-up message per partition is produced and flushed first, so connection and metadata set-up are not timed.
@@ -31,7 +32,9 @@ def main():
         'queue.buffering.max.messages': 2000000,
         'queue.buffering.max.kbytes': 1048576,
         'compression.type': 'none',
-        'enable.idempotence': False,
+        # With idempotence librdkafka sends producer ids and sequences and keeps at most 5 requests in flight.
+        'enable.idempotence': spec.get('idempotence', False),
+        **({'max.in.flight.requests.per.connection': spec['maxInFlight']} if 'maxInFlight' in spec else {}),
         'socket.nagle.disable': True,
         'delivery.report.only.error': True,
         'message.timeout.ms': 60000,
