@@ -216,6 +216,49 @@ describe('idempotent producers over the wire', () => {
     assert.deepEqual(await values('plain', 0), ['x', 'x']);
   });
 
+  it('forgets producers idle for producer.id.expiration.ms (broker config), by their last batch timestamp', async () => {
+    const short = await startBroker({ config: { 'producer.id.expiration.ms': '60000' } });
+    const c = await RawClient.connect(short.port);
+    try {
+      assert.equal(short.broker.config.producerIdExpirationMs, 60000);
+      await c.metadata(12, { topics: [{ name: 'expiring' }], allowAutoTopicCreation: true });
+      const send = (pid: bigint, seq: number, ts: number) =>
+        c.produce(9, {
+          acks: -1,
+          timeoutMs: 5000,
+          topicData: [
+            {
+              name: 'expiring',
+              partitionData: [
+                {
+                  index: 0,
+                  records: encodeRecordBatch({
+                    producerId: pid,
+                    producerEpoch: 0,
+                    baseSequence: seq,
+                    baseTimestamp: BigInt(ts),
+                    records: [{ value: `${pid}-${seq}` }],
+                  }),
+                },
+              ],
+            },
+          ],
+        });
+      const now = Date.now();
+      await send(1n, 0, now - 120_000);
+      await send(2n, 0, now);
+      assert.equal(first(await send(1n, 5, now)).errorCode, ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+      // What the periodic check (producer.id.expiration.check.interval.ms) runs.
+      assert.equal(short.broker.logs.removeExpiredProducers(), 1);
+      // Producer 1 is unknown again: like Kafka, any sequence is accepted; producer 2 is still checked.
+      assert.equal(first(await send(1n, 5, now)).errorCode, ErrorCode.NONE);
+      assert.equal(first(await send(2n, 5, now)).errorCode, ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+    } finally {
+      c.close();
+      await short.stop();
+    }
+  });
+
   it('refuses a batch with a producer id but no sequence as INVALID_RECORD', async () => {
     await createTopic('noseq');
     const r = first(
