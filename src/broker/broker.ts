@@ -433,6 +433,8 @@ export class Broker implements BrokerContext {
           // Kafka's offsets.topic.segment.bytes default.
           'segment.bytes': '104857600',
         },
+        // Groups must work even when only some brokers have a rack: place without racks then.
+        rackAwareMode: 'safe',
       });
     } catch (err) {
       // Another broker created it first (cluster mode).

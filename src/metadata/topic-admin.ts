@@ -6,7 +6,7 @@
  * auto-creation all come through here.
  */
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
-import { assignReplicas } from './replica-assignment.js';
+import { assignReplicas, type RackAwareMode } from './replica-assignment.js';
 import { collisionKey, isInternalTopic, validateTopicName } from './topic-name.js';
 import type { MetadataStore, TopicInfo } from './types.js';
 
@@ -28,6 +28,11 @@ export interface CreateTopicRequest {
   /** Manual replica lists by partition, or empty. */
   assignments: readonly { partitionIndex: number; brokerIds: readonly number[] }[];
   configs: Readonly<Record<string, string | null>>;
+  /**
+   * How brokers' racks are used when replicas are placed here: `enforced` (the default, CreateTopics) refuses a
+   * cluster where only some brokers have a rack; automatic and internal topic creation pass `safe` (ignore them).
+   */
+  rackAwareMode?: RackAwareMode;
 }
 
 export interface CreatedTopic {
@@ -64,7 +69,8 @@ export class TopicAdmin {
         );
       }
     }
-    const brokers = this.store.brokers().map((b) => b.id);
+    const live = this.store.brokers();
+    const brokers = live.map((b) => b.id);
     let assignments: number[][];
     if (request.assignments.length > 0) {
       if (request.numPartitions !== -1 || request.replicationFactor !== -1) {
@@ -87,7 +93,10 @@ export class TopicAdmin {
           `Replication factor: ${rf} larger than available brokers: ${brokers.length}.`,
         );
       }
-      assignments = assignReplicas(brokers, partitions, rf, 0, Math.floor(Math.random() * brokers.length));
+      assignments = assignReplicas(live, partitions, rf, {
+        startIndex: Math.floor(Math.random() * brokers.length),
+        rackAwareMode: request.rackAwareMode ?? 'enforced',
+      });
     }
     const problem = this.validateConfigs(request.configs);
     if (problem !== null) throw new KafkaError(ErrorCode.INVALID_CONFIG, problem);
@@ -142,7 +151,8 @@ export class TopicAdmin {
       throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Topic already has ${current} partitions.`);
     }
     if (count > INT32_MAX) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Invalid partition count ${count}.`);
-    const brokers = this.store.brokers().map((b) => b.id);
+    const live = this.store.brokers();
+    const brokers = live.map((b) => b.id);
     const added = count - current;
     let newAssignments: number[][];
     if (assignments !== null) {
@@ -165,7 +175,11 @@ export class TopicAdmin {
           `Replication factor: ${rf} larger than available brokers: ${brokers.length}.`,
         );
       }
-      newAssignments = assignReplicas(brokers, added, rf, current);
+      // Continues the rotation partition 0 started, so leaders stay spread as if the topic had been created larger.
+      newAssignments = assignReplicas(live, added, rf, {
+        firstPartition: current,
+        ...(topic.partitions[0]?.replicas[0] === undefined ? {} : { continueAfter: topic.partitions[0].replicas[0] }),
+      });
     }
     if (validateOnly) return;
     await this.store.addPartitions(name, newAssignments);

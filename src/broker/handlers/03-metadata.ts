@@ -84,6 +84,8 @@ export default function metadataHandler(broker: BrokerContext): Handler<Metadata
         replicationFactor: -1,
         assignments: [],
         configs: {},
+        // Kafka's RackAwareMode.Safe for automatic creation: a cluster with racks on only some brokers ignores them.
+        rackAwareMode: 'safe',
       });
       ctx.logger.info({ topic: name, client: ctx.clientId, partitions: created?.numPartitions }, 'topic auto-created');
       return topicResponse(created!.topic, ops);

@@ -3,6 +3,7 @@
  * Kafka would answer with, config resource types, and the checks Kafka applies to config resources before it looks
  * at any config (duplicates, null values, which broker a BROKER resource names).
  */
+import { AdminOperationError } from '../../metadata/replica-assignment.js';
 import { ErrorCode, KafkaError } from '../../protocol/index.js';
 import type { RequestContext } from './registry.js';
 import { errorCodeOf } from './support.js';
@@ -41,9 +42,15 @@ export function apiError(errorCode: number, errorMessage: string | null = null):
 
 /**
  * The code and message a failure answers with. Like Kafka's ApiError.fromThrowable, an unexpected failure gets
- * UNKNOWN_SERVER_ERROR without a message (its text may reveal internals); it is logged instead.
+ * UNKNOWN_SERVER_ERROR without a message (its text may reveal internals); it is logged instead. The refusals Kafka
+ * raises as AdminOperationException (e.g. racks on only some brokers) are UNKNOWN_SERVER_ERROR too, but keep their
+ * message: it is written for users and says what to fix.
  */
 export function failure(ctx: RequestContext, err: unknown, what: Record<string, unknown>): ApiError {
+  if (err instanceof AdminOperationError) {
+    ctx.logger.info({ ...what, client: ctx.clientId, err: err.message }, 'admin request refused');
+    return apiError(err.code, err.message);
+  }
   const errorCode = errorCodeOf(err);
   if (errorCode === ErrorCode.UNKNOWN_SERVER_ERROR) {
     ctx.logger.error({ ...what, client: ctx.clientId, err: (err as Error)?.message }, 'admin request failed');
