@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { registerBench } from './commands/bench.js';
 import { registerCluster } from './commands/cluster.js';
 import { registerConsoleConsumer, registerConsume } from './commands/consume.js';
+import { registerDevCluster } from './commands/dev-cluster.js';
 import { registerGroup } from './commands/group.js';
 import { registerKafkaConsumerGroups, registerKafkaTopics } from './commands/kafka-tools.js';
 import { registerConsoleProducer, registerProduce } from './commands/produce.js';
@@ -25,6 +26,7 @@ const program = new Command()
 
 registerStart(program);
 registerCluster(program);
+registerDevCluster(program);
 registerTopic(program);
 registerGroup(program);
 registerProduce(program);

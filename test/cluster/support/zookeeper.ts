@@ -1,38 +1,41 @@
 /**
- * A real standalone ZooKeeper for the cluster tests: Debian's `zookeeper` package (3.8) run straight from its jars
- * (`java -cp zookeeper.jar:slf4j-simple.jar org.apache.zookeeper.server.ZooKeeperServerMain zoo.cfg`), with a
- * generated zoo.cfg in a temporary directory, a free loopback client port, the admin server off and only the
- * `srvr`/`ruok`/`mntr`/`cons`/`stat` four-letter words enabled.
+ * A real standalone ZooKeeper for the cluster tests: Debian's `zookeeper` package (3.8) run straight from its jars,
+ * found, configured and probed by src/metadata/zookeeper/local-server.ts (which `samsa dev-cluster` uses too), with
+ * zoo.cfg in a temporary directory and a free loopback client port.
  *
- * `startZooKeeper()` resolves once `srvr` answers with a version (ZooKeeper answers `ruok` with `imok` before it
- * has loaded its database, so `ruok` is not a readiness probe; and a four-letter word sent in that window can leave
- * the socket open because of a NullPointerException in 3.8's close path, hence the per-probe timeout). The
- * server can be stopped (SIGTERM, bounded, then SIGKILL) or killed (SIGKILL), started again on the same port and
- * data directory, and frozen/thawed with SIGSTOP/SIGCONT. `close()` kills it and removes the directory.
+ * `startZooKeeper()` resolves once `srvr` answers with a version. The server can be stopped (SIGTERM, bounded, then
+ * SIGKILL) or killed (SIGKILL), started again on the same port and data directory, and frozen/thawed with
+ * SIGSTOP/SIGCONT. `close()` kills it and removes the directory.
  *
  * Settings chosen for tests: tickTime 200 ms, so session expiry is checked five times a second and sessions as
  * short as 400 ms are allowed (ZooKeeper clamps a client's session timeout to [minSessionTimeout,
- * maxSessionTimeout]); no fsync (`forceSync=no`: data still reaches the page cache, so a SIGKILL restart keeps
- * it); 4 MiB transaction-log preallocation instead of 64 MiB; no per-address connection limit. The JVM runs with
- * C1 only and the serial collector: it is ready in about half a second and stays under 100 MB.
+ * maxSessionTimeout]); the rest (no fsync, small preallocation, no connection limit, admin server off, a fast
+ * starting JVM) is local-server.ts's.
  *
  * A watchdog shell holds a pipe from this process and SIGKILLs the JVM when the pipe closes, so a test process
  * that dies (a timeout, a crash, SIGKILL) never leaves a ZooKeeper running, nor its temporary directory.
  *
- * `ZOOKEEPER_CLASSPATH` overrides the classpath (e.g. `/opt/zookeeper/lib/*` for an Apache tarball).
+ * `ZOOKEEPER_CLASSPATH` or `ZOOKEEPER_HOME` point at another ZooKeeper (e.g. an Apache tarball).
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  findZooKeeper,
+  freePort,
+  fourLetterWord as probe,
+  waitUntilServing,
+  zooCfg,
+  zookeeperJvmArgs,
+  zookeeperMissing,
+} from '../../../src/metadata/zookeeper/local-server.js';
 
-const DEBIAN_CLASSPATH = ['/usr/share/java/zookeeper.jar', '/usr/share/java/slf4j-simple.jar'];
-const MAIN_CLASS = 'org.apache.zookeeper.server.ZooKeeperServerMain';
+export { zookeeperMissing };
+
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 5_000;
-const PROBE_TIMEOUT_MS = 500;
 const HOST = '127.0.0.1';
 /** How much of the server's stderr (WARN and above) is kept for error messages. */
 const STDERR_KEEP = 16_384;
@@ -76,17 +79,6 @@ export interface ZooKeeperServer {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** Why ZooKeeper cannot run here, or undefined when it can. */
-export function zookeeperMissing(): string | undefined {
-  if (process.env.ZOOKEEPER_CLASSPATH === undefined) {
-    const absent = DEBIAN_CLASSPATH.filter((p) => !existsSync(p));
-    if (absent.length > 0) return `ZooKeeper is not installed (no ${absent.join(', ')}; apt-get install zookeeper)`;
-  }
-  const java = spawnSync('java', ['-version'], { encoding: 'utf8', timeout: 10_000 });
-  if (java.error !== undefined || java.status !== 0) return `java is not available: ${java.error?.message ?? ''}`;
-  return undefined;
-}
-
 /**
  * The `skip` option for a test or suite that needs ZooKeeper: skipped with the reason outside CI, run (and failed
  * by startZooKeeper) under CI, which installs it.
@@ -97,67 +89,19 @@ export function skipWithoutZooKeeper(): string | false {
   return `${missing}; not under CI, so skipping`;
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, HOST, resolve);
-  });
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** Sends a four-letter word and returns everything the server wrote before closing (bounded in time). */
-export function fourLetterWord(port: number, word: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: HOST, port });
-    const chunks: Buffer[] = [];
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`${word}: no answer in ${timeoutMs} ms`));
-    }, timeoutMs);
-    socket.on('connect', () => socket.end(word));
-    socket.on('data', (d: Buffer) => chunks.push(d));
-    socket.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve(Buffer.concat(chunks).toString('utf8'));
-    });
-  });
-}
-
-function zooCfg(dataDir: string, port: number, o: ZooKeeperServerOptions): string {
-  const tick = o.tickTimeMs ?? 200;
-  return [
-    `tickTime=${tick}`,
-    `dataDir=${dataDir}`,
-    `clientPort=${port}`,
-    `clientPortAddress=${HOST}`,
-    `minSessionTimeout=${o.minSessionTimeoutMs ?? 2 * tick}`,
-    `maxSessionTimeout=${o.maxSessionTimeoutMs ?? 60_000}`,
-    'maxClientCnxns=0',
-    'admin.enableServer=false',
-    '4lw.commands.whitelist=srvr,ruok,mntr,cons,stat',
-    'forceSync=no',
-    'preAllocSize=4096',
-    'autopurge.purgeInterval=0',
-    '',
-  ].join('\n');
+/** Sends a four-letter word to the test server's loopback port and returns the answer (bounded in time). */
+export function fourLetterWord(port: number, word: string, timeoutMs?: number): Promise<string> {
+  return probe(HOST, port, word, timeoutMs);
 }
 
 export async function startZooKeeper(options: ZooKeeperServerOptions = {}): Promise<ZooKeeperServer> {
-  const missing = zookeeperMissing();
-  if (missing !== undefined) throw new Error(missing);
+  const install = findZooKeeper();
+  if ('missing' in install) throw new Error(install.missing);
   const ownDir = options.dir === undefined;
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'samsa-zk-'));
   const dataDir = join(dir, 'data');
   mkdirSync(dataDir, { recursive: true });
   const cfgPath = join(dir, 'zoo.cfg');
-  const classpath = process.env.ZOOKEEPER_CLASSPATH ?? DEBIAN_CLASSPATH.join(':');
 
   let port = options.port ?? 0;
   let child: ChildProcess | undefined;
@@ -169,24 +113,22 @@ export async function startZooKeeper(options: ZooKeeperServerOptions = {}): Prom
   const alive = (): boolean => child !== undefined && child.exitCode === null && child.signalCode === null;
 
   const launch = (): void => {
-    writeFileSync(cfgPath, zooCfg(dataDir, port, options));
+    writeFileSync(
+      cfgPath,
+      zooCfg({
+        dataDir,
+        host: HOST,
+        port,
+        ...(options.tickTimeMs === undefined ? {} : { tickTimeMs: options.tickTimeMs }),
+        ...(options.minSessionTimeoutMs === undefined ? {} : { minSessionTimeoutMs: options.minSessionTimeoutMs }),
+        ...(options.maxSessionTimeoutMs === undefined ? {} : { maxSessionTimeoutMs: options.maxSessionTimeoutMs }),
+      }),
+    );
     stderr = '';
     frozen = false;
-    const jvm = spawn(
-      'java',
-      [
-        '-XX:TieredStopAtLevel=1',
-        '-XX:+UseSerialGC',
-        '-Xms32m',
-        '-Xmx256m',
-        '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
-        '-cp',
-        classpath,
-        MAIN_CLASS,
-        cfgPath,
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
+    const jvm = spawn(install.java, zookeeperJvmArgs(install.classpath, cfgPath), {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     child = jvm;
     exited = new Promise((resolve) => jvm.once('exit', () => resolve()));
     jvm.stderr!.setEncoding('utf8').on('data', (d: string) => {
@@ -210,19 +152,15 @@ export async function startZooKeeper(options: ZooKeeperServerOptions = {}): Prom
     watchdog = undefined;
   };
 
-  const waitUntilServing = async (): Promise<void> => {
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    while (Date.now() < deadline) {
-      if (!alive()) throw new Error(`ZooKeeper exited (${child?.exitCode ?? child?.signalCode}) on start:\n${stderr}`);
-      try {
-        if ((await fourLetterWord(port, 'srvr')).startsWith('Zookeeper version')) return;
-      } catch {
-        // not listening yet, or the probe hit the window before the database is loaded
-      }
-      await sleep(25);
-    }
-    throw new Error(`ZooKeeper did not serve on ${HOST}:${port} within ${START_TIMEOUT_MS} ms:\n${stderr}`);
-  };
+  const waitForServer = (): Promise<void> =>
+    waitUntilServing({
+      host: HOST,
+      port,
+      timeoutMs: START_TIMEOUT_MS,
+      failed: () => (alive() ? undefined : `ZooKeeper exited (${child?.exitCode ?? child?.signalCode}) on start`),
+    }).catch((e: unknown) => {
+      throw new Error(`${(e as Error).message}:\n${stderr}`);
+    });
 
   const kill = async (): Promise<void> => {
     dismissWatchdog();
@@ -236,10 +174,10 @@ export async function startZooKeeper(options: ZooKeeperServerOptions = {}): Prom
     // where clients expect the same port).
     const pickPort = port === 0;
     for (let attempt = 1; ; attempt++) {
-      if (pickPort) port = await freePort();
+      if (pickPort) port = await freePort(HOST);
       launch();
       try {
-        await waitUntilServing();
+        await waitForServer();
         return;
       } catch (e) {
         await kill();
@@ -290,7 +228,7 @@ export async function startZooKeeper(options: ZooKeeperServerOptions = {}): Prom
       child!.kill('SIGCONT');
       frozen = false;
     },
-    srvr: () => fourLetterWord(port, 'srvr'),
+    srvr: () => probe(HOST, port, 'srvr'),
     async close() {
       await kill();
       if (ownDir) rmSync(dir, { recursive: true, force: true });
