@@ -3,8 +3,10 @@
  * dir on free loopback ports and returns with them running; our Admin client sees three brokers and a controller;
  * `samsa topic create` through the cluster spreads the partitions' leaders over all brokers, as `topic describe`
  * and `topics --describe` show; a second `up` is refused (exit 1); a fourth broker with a rack makes topic creation
- * fail as Kafka does (UNKNOWN_SERVER_ERROR, "Not all brokers have rack information...") while automatic creation
- * still works; `status` reports it all; `down` stops every process it started, and `status` then fails.
+ * fail as Kafka does (UNKNOWN_SERVER_ERROR, "Not all brokers have rack information..."), adding partitions too,
+ * while automatic creation still works; `status` reports it all; `down` stops every process it started, and
+ * `status` then fails. Without a cluster: the one-line refusals when ZooKeeper or java is missing, for bad numbers
+ * and for a port in use.
  *
  * Whatever happens, `after` runs `down` and then SIGKILLs any pid the cluster recorded that still runs.
  */
@@ -18,7 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Admin } from '../../src/client/admin/index.js';
 import { BrokerConnection } from '../../src/client/network/connection.js';
 import { freePort, portFree } from '../../src/metadata/zookeeper/local-server.js';
-import type { MetadataResponse } from '../../src/protocol/index.js';
+import { ErrorCode, KafkaError, type MetadataResponse } from '../../src/protocol/index.js';
 import { skipWithoutZooKeeper } from '../cluster/support/zookeeper.js';
 import { type BrokerProcess, startBrokerProcess } from '../compat/broker/broker-process.js';
 import { runCli } from './run-cli.js';
@@ -241,6 +243,18 @@ describe('samsa dev-cluster', { skip }, () => {
       r.stderr,
       'samsa: UNKNOWN_SERVER_ERROR: Not all brokers have rack information for replica rack aware assignment.\n',
     );
+    const admin = new Admin({ bootstrapServers: cluster!.bootstrapServers.split(',') });
+    try {
+      await assert.rejects(
+        admin.createPartitions([{ topic: 'spread', totalCount: 8 }]),
+        (e: unknown) =>
+          e instanceof KafkaError &&
+          e.code === ErrorCode.UNKNOWN_SERVER_ERROR &&
+          /Not all brokers have rack information/.test(e.message),
+      );
+    } finally {
+      await admin.close();
+    }
     const md = await metadataFrom(basePort, true, ['auto-created']);
     assert.equal(md.topics[0]!.errorCode, 0);
     assert.ok(md.topics[0]!.partitions.length > 0);
