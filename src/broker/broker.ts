@@ -17,6 +17,7 @@
  * has the topic pays about 20 ms per start to open and read it.
  */
 import { resolve } from 'node:path';
+import { BrokerConnection } from '../client/network/connection.js';
 import {
   GroupCoordinator,
   loadGroupsFromOffsetsTopic,
@@ -36,10 +37,11 @@ import { ZkController } from '../metadata/zookeeper/controller.js';
 import { ZkMetadataStore } from '../metadata/zookeeper/zk-store.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { groupPartition } from '../protocol/hash.js';
+import type { ControlledShutdownResponse } from '../protocol/index.js';
 import { LogManager } from '../storage/log-manager.js';
 import type { BrokerConfig, ListenerConfig } from './config/broker-config.js';
 import { type TopicSettings, topicSettings, validateTopicConfigs } from './config/topic-config.js';
-import type { BrokerContext } from './context.js';
+import type { BrokerContext, ClusterControl } from './context.js';
 import { FetchSessionCache } from './fetch-session.js';
 import { allHandlers } from './handlers/index.js';
 import { HandlerRegistry } from './handlers/registry.js';
@@ -64,6 +66,8 @@ export interface BoundListener {
 }
 
 export class Broker implements BrokerContext {
+  /** Cluster mode: the controller's services, answered by this broker while it is the controller. */
+  readonly clusterControl: ClusterControl | null;
   readonly nodeId: number;
   readonly topics: TopicAdmin;
   readonly fetchPurgatory = new Purgatory({ name: 'fetch' });
@@ -96,6 +100,14 @@ export class Broker implements BrokerContext {
     readonly logger: Logger,
   ) {
     this.nodeId = config.nodeId;
+    this.clusterControl =
+      metadata instanceof ZkMetadataStore
+        ? {
+            isController: () => this.controller?.isActive ?? false,
+            controlledShutdown: (id) => this.controller!.controlledShutdown(id),
+            electLeaders: (type, partitions) => this.controller!.electLeaders(type, partitions),
+          }
+        : null;
     this.topics = new TopicAdmin(metadata, config, validateTopicConfigs);
     // Single-node mode: blocks are recorded next to the metadata (the first log dir). Cluster mode: in ZooKeeper,
     // where every broker claims from the same sequence.
@@ -254,6 +266,13 @@ export class Broker implements BrokerContext {
 
   private async doStop(): Promise<void> {
     this.logger.info({ nodeId: this.nodeId }, 'broker stopping');
+    if (this.metadata instanceof ZkMetadataStore && this.config.controlledShutdownEnable && this.bound.length > 0) {
+      // Followers stop first, so that no leader takes this broker back into an ISR the controller shrinks.
+      await this.fetchers?.stop();
+      await this.controlledShutdown().catch((err: unknown) =>
+        this.logger.warn({ err: (err as Error).message }, 'controlled shutdown failed; stopping anyway'),
+      );
+    }
     await Promise.all(this.servers.map((s) => s.close()));
     this.servers = [];
     await this.controller?.stop();
@@ -374,6 +393,41 @@ export class Broker implements BrokerContext {
       .finally(() => this.loadingOffsets.delete(index));
   }
 
+  /**
+   * Asks the controller (ControlledShutdown) to move this broker's leaderships away, retrying while some remain
+   * (controlled.shutdown.max.retries, controlled.shutdown.retry.backoff.ms), as Kafka brokers do.
+   */
+  private async controlledShutdown(): Promise<void> {
+    const metadata = this.metadata as ZkMetadataStore;
+    for (let attempt = 0; ; attempt++) {
+      let remaining: number;
+      const controllerId = metadata.controllerId();
+      if (controllerId === this.nodeId && this.controller !== null && this.controller.isActive) {
+        remaining = (await this.controller.controlledShutdown(this.nodeId)).length;
+      } else {
+        const node = controllerId < 0 ? undefined : metadata.broker(controllerId);
+        const ep = node?.endpoints.find((e) => e.listener === this.config.listeners[0]?.name) ?? node?.endpoints[0];
+        if (ep === undefined) throw new Error('no controller to ask');
+        const conn = await BrokerConnection.connect({
+          host: ep.host,
+          port: ep.port,
+          clientId: `samsa-broker-${this.nodeId}`,
+          requestTimeoutMs: 30_000,
+        });
+        try {
+          const res = await conn.send<ControlledShutdownResponse>(7, 3, { brokerId: this.nodeId, brokerEpoch: -1n });
+          if (res.errorCode !== ErrorCode.NONE) throw new KafkaError(res.errorCode);
+          remaining = res.remainingPartitions.length;
+        } finally {
+          conn.close();
+        }
+      }
+      this.logger.info({ remaining, attempt }, 'controlled shutdown');
+      if (remaining === 0 || attempt >= this.config.controlledShutdownMaxRetries) return;
+      await new Promise((r) => setTimeout(r, this.config.controlledShutdownRetryBackoffMs));
+    }
+  }
+
   /** Loads the groups from `__consumer_offsets` when it exists and schedules offset expiration. */
   private async startGroupCoordinator(): Promise<void> {
     if (this.offsetsTopic.numPartitions > 0) {
@@ -483,7 +537,11 @@ export class Broker implements BrokerContext {
     if (this.metadata instanceof ZkMetadataStore) {
       // Registered once clients can connect (as Kafka does), then a candidate for controller.
       await this.metadata.register(self);
-      this.controller = new ZkController(this.metadata, this.nodeId, this.logger.child({ component: 'controller' }));
+      this.controller = new ZkController(this.metadata, this.nodeId, this.logger.child({ component: 'controller' }), {
+        autoLeaderRebalance: this.config.autoLeaderRebalanceEnable,
+        imbalanceCheckIntervalMs: this.config.leaderImbalanceCheckIntervalMs,
+        imbalancePercentage: this.config.leaderImbalancePerBrokerPercentage,
+      });
       this.controller.start();
     } else this.metadata.updateSelf(self);
   }

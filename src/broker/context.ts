@@ -15,6 +15,16 @@ import type { FetchSessionCache } from './fetch-session.js';
 import type { Purgatory } from './purgatory.js';
 import type { ReplicaManager } from './replica/replica-manager.js';
 
+/** Cluster mode: what the controller serves to other brokers and admin clients (null in single-node mode). */
+export interface ClusterControl {
+  isController(): boolean;
+  controlledShutdown(brokerId: number): Promise<{ topic: string; partition: number }[]>;
+  electLeaders(
+    type: number,
+    partitions: readonly { topic: string; partition: number }[] | null,
+  ): Promise<{ topic: string; partition: number; errorCode: number; message: string | null }[]>;
+}
+
 export interface BrokerContext {
   readonly nodeId: number;
   readonly config: BrokerConfig;
@@ -38,6 +48,7 @@ export interface BrokerContext {
    */
   ensureOffsetsTopic(): Promise<void>;
   readonly logger: Logger;
+  readonly clusterControl: ClusterControl | null;
   /** Effective settings of a topic: broker defaults overlaid with its overrides. */
   settingsOf(topic: TopicInfo): TopicSettings;
 }

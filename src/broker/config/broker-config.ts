@@ -50,6 +50,12 @@ export interface BrokerConfig {
   replicaFetchWaitMaxMs: number;
   replicaFetchMaxBytes: number;
   replicaFetchResponseMaxBytes: number;
+  controlledShutdownEnable: boolean;
+  controlledShutdownMaxRetries: number;
+  controlledShutdownRetryBackoffMs: number;
+  autoLeaderRebalanceEnable: boolean;
+  leaderImbalanceCheckIntervalMs: number;
+  leaderImbalancePerBrokerPercentage: number;
   /** `zookeeper.connect`: cluster mode when set. */
   zookeeperConnect: string | null;
   zookeeperSessionTimeoutMs: number;
@@ -186,6 +192,12 @@ export function loadBrokerConfig(options: LoadOptions = {}): BrokerConfig {
     replicaFetchWaitMaxMs: num('replica.fetch.wait.max.ms'),
     replicaFetchMaxBytes: num('replica.fetch.max.bytes'),
     replicaFetchResponseMaxBytes: num('replica.fetch.response.max.bytes'),
+    controlledShutdownEnable: bool('controlled.shutdown.enable'),
+    controlledShutdownMaxRetries: num('controlled.shutdown.max.retries'),
+    controlledShutdownRetryBackoffMs: num('controlled.shutdown.retry.backoff.ms'),
+    autoLeaderRebalanceEnable: bool('auto.leader.rebalance.enable'),
+    leaderImbalanceCheckIntervalMs: num('leader.imbalance.check.interval.seconds') * 1000,
+    leaderImbalancePerBrokerPercentage: num('leader.imbalance.per.broker.percentage'),
     zookeeperConnect: str('zookeeper.connect'),
     zookeeperSessionTimeoutMs: num('zookeeper.session.timeout.ms'),
     zookeeperConnectionTimeoutMs:

@@ -7,6 +7,7 @@ import produceHandler from './00-produce.js';
 import fetchHandler from './01-fetch.js';
 import listOffsetsHandler from './02-list-offsets.js';
 import metadataHandler from './03-metadata.js';
+import controlledShutdownHandler from './07-controlled-shutdown.js';
 import offsetCommitHandler from './08-offset-commit.js';
 import offsetFetchHandler from './09-offset-fetch.js';
 import findCoordinatorHandler from './10-find-coordinator.js';
@@ -27,6 +28,7 @@ import alterConfigsHandler from './33-alter-configs.js';
 import describeLogDirsHandler from './35-describe-log-dirs.js';
 import createPartitionsHandler from './37-create-partitions.js';
 import deleteGroupsHandler from './42-delete-groups.js';
+import electLeadersHandler from './43-elect-leaders.js';
 import incrementalAlterConfigsHandler from './44-incremental-alter-configs.js';
 import offsetDeleteHandler from './47-offset-delete.js';
 import describeClusterHandler from './60-describe-cluster.js';
@@ -42,6 +44,7 @@ export function allHandlers(broker: BrokerContext): Handler<never, unknown>[] {
     offsetCommitHandler(broker),
     offsetFetchHandler(broker),
     metadataHandler(broker),
+    controlledShutdownHandler(broker),
     findCoordinatorHandler(broker),
     joinGroupHandler(broker),
     heartbeatHandler(broker),
@@ -60,6 +63,7 @@ export function allHandlers(broker: BrokerContext): Handler<never, unknown>[] {
     describeLogDirsHandler(broker),
     createPartitionsHandler(broker),
     deleteGroupsHandler(broker),
+    electLeadersHandler(broker),
     incrementalAlterConfigsHandler(broker),
     offsetDeleteHandler(broker),
     describeClusterHandler(broker),

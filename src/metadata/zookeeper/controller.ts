@@ -10,18 +10,48 @@
  * again), unless its topic sets `unclean.leader.election.enable`, which elects any live replica and accepts the
  * data loss. Partitions whose state znode is missing (a topic written by another tool) get one.
  *
+ * Controlled shutdown (ControlledShutdown from a stopping broker): the broker stops being eligible; partitions it
+ * leads move to another live ISR member and it leaves every ISR, so clients move on before it stops. Partitions it
+ * is the only in-sync replica of stay with it (reported back as remaining). Preferred leader election (ElectLeaders,
+ * and every leader.imbalance.check.interval.seconds with auto.leader.rebalance.enable when a broker leads fewer than
+ * (100 - leader.imbalance.per.broker.percentage)% of the partitions it is the first replica of) gives leadership
+ * back to the first replica when it is alive and in sync.
+ *
  * Fencing: every write is a multi that also checks the /controller_epoch znode version read when taking office,
  * and sets the state znode only at the version the image holds. A controller that lost its office (its session
  * expired, another broker bumped the epoch) can therefore change nothing; it learns of it from the failed check,
  * the session events or the /controller watch, and steps down.
  */
 import type { Logger } from '../../log/logger.js';
+import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { isZkError } from './errors.js';
 import type { VersionedState, ZkMetadataStore } from './zk-store.js';
 import { decodeController, decodeControllerEpoch, encodeController, encodeControllerEpoch, Paths } from './znodes.js';
 
+export interface ControllerOptions {
+  /** auto.leader.rebalance.enable */
+  autoLeaderRebalance: boolean;
+  /** leader.imbalance.check.interval.seconds, in ms */
+  imbalanceCheckIntervalMs: number;
+  /** leader.imbalance.per.broker.percentage */
+  imbalancePercentage: number;
+}
+
+/** One partition's outcome of a leader election (ElectLeaders). */
+export interface ElectionResult {
+  topic: string;
+  partition: number;
+  errorCode: number;
+  message: string | null;
+}
+
+const PREFERRED = 0;
+
 export class ZkController {
   private active = false;
+  /** Brokers in controlled shutdown: not eligible as leaders or ISR members. */
+  private readonly shuttingDown = new Set<number>();
+  private rebalanceTimer: NodeJS.Timeout | null = null;
   private epoch = 0;
   /** Version of /controller_epoch when this broker took office: every write checks it. */
   private epochVersion = -1;
@@ -34,6 +64,11 @@ export class ZkController {
     private readonly store: ZkMetadataStore,
     private readonly nodeId: number,
     private readonly logger: Logger,
+    private readonly options: ControllerOptions = {
+      autoLeaderRebalance: false,
+      imbalanceCheckIntervalMs: 300_000,
+      imbalancePercentage: 10,
+    },
   ) {}
 
   get isActive(): boolean {
@@ -58,13 +93,155 @@ export class ZkController {
       }),
     );
     this.schedule();
+    if (this.options.autoLeaderRebalance) {
+      this.rebalanceTimer = setInterval(() => {
+        if (this.active && !this.stopped) {
+          this.rebalance().catch((e: unknown) =>
+            this.logger.warn({ err: (e as Error).message }, 'leader rebalance failed'),
+          );
+        }
+      }, this.options.imbalanceCheckIntervalMs);
+      this.rebalanceTimer.unref();
+    }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.rebalanceTimer !== null) clearInterval(this.rebalanceTimer);
     for (const u of this.unsubscribe) u();
     await this.running;
     this.active = false;
+  }
+
+  /** Runs a reconciliation now and waits for it (and any it triggers) to finish. */
+  private async reconcileNow(): Promise<void> {
+    this.schedule();
+    while (this.running !== null) await this.running;
+  }
+
+  /**
+   * ControlledShutdown: moves leadership away from `brokerId` and takes it out of the ISRs; resolves with the
+   * partitions it still leads (it is their only live in-sync replica).
+   */
+  async controlledShutdown(brokerId: number): Promise<{ topic: string; partition: number }[]> {
+    if (!this.active) throw new KafkaError(ErrorCode.NOT_CONTROLLER, `broker ${this.nodeId} is not the controller`);
+    if (this.store.broker(brokerId) === undefined) {
+      throw new KafkaError(ErrorCode.BROKER_NOT_AVAILABLE, `broker ${brokerId} is not registered`);
+    }
+    this.shuttingDown.add(brokerId);
+    this.logger.info({ brokerId }, 'controlled shutdown: moving leadership away');
+    await this.reconcileNow();
+    const remaining: { topic: string; partition: number }[] = [];
+    for (const t of this.store.topics()) {
+      for (const p of t.partitions)
+        if (p.leader === brokerId) remaining.push({ topic: t.name, partition: p.partition });
+    }
+    return remaining;
+  }
+
+  /**
+   * ElectLeaders: preferred (type 0: the first replica, when alive and in sync) or unclean (type 1: any live
+   * replica when no leader is alive) elections, for these partitions or (null) every partition that needs one.
+   */
+  async electLeaders(
+    type: number,
+    partitions: readonly { topic: string; partition: number }[] | null,
+  ): Promise<ElectionResult[]> {
+    if (!this.active) throw new KafkaError(ErrorCode.NOT_CONTROLLER, `broker ${this.nodeId} is not the controller`);
+    const live = this.eligible();
+    const wanted =
+      partitions ??
+      [...this.store.topics()].flatMap((t) =>
+        t.partitions
+          .filter((p) => (type === PREFERRED ? p.leader !== p.replicas[0] : !live.has(p.leader)))
+          .map((p) => ({ topic: t.name, partition: p.partition })),
+      );
+    const out: ElectionResult[] = [];
+    for (const { topic, partition } of wanted) {
+      const result = (errorCode: number, message: string | null = null): void => {
+        out.push({ topic, partition, errorCode, message });
+      };
+      const s = this.store.states(topic)[partition];
+      if (s === undefined || s.zkVersion < 0) {
+        result(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${topic}-${partition} does not exist`);
+        continue;
+      }
+      let leader: number;
+      let isr = s.isr;
+      if (type === PREFERRED) {
+        const preferred = s.replicas[0]!;
+        if (s.leader === preferred) {
+          result(ErrorCode.ELECTION_NOT_NEEDED, 'Leader election not needed for topic partition.');
+          continue;
+        }
+        if (!live.has(preferred) || !s.isr.includes(preferred)) {
+          result(
+            ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE,
+            `Failed to elect leader for partition ${topic}-${partition} under strategy PreferredReplicaPartitionLeaderElectionStrategy`,
+          );
+          continue;
+        }
+        leader = preferred;
+      } else {
+        if (s.leader >= 0 && live.has(s.leader)) {
+          result(ErrorCode.ELECTION_NOT_NEEDED, 'Leader election not needed for topic partition.');
+          continue;
+        }
+        const candidate =
+          s.replicas.find((r) => live.has(r) && s.isr.includes(r)) ?? s.replicas.find((r) => live.has(r));
+        if (candidate === undefined) {
+          result(ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE, `no live replica of ${topic}-${partition}`);
+          continue;
+        }
+        leader = candidate;
+        if (!isr.includes(candidate)) isr = [candidate];
+      }
+      const ok = await this.store.writePartitionState(
+        topic,
+        partition,
+        { leader, leaderEpoch: s.leaderEpoch + 1, isr: [...isr], controllerEpoch: this.epoch },
+        s.zkVersion,
+        this.epochVersion,
+      );
+      if (ok) {
+        this.logger.info({ topic, partition, leader, type }, 'leader elected on request');
+        result(ErrorCode.NONE);
+      } else result(ErrorCode.NOT_CONTROLLER, 'the partition state or the controller changed meanwhile; try again');
+    }
+    return out;
+  }
+
+  /** auto.leader.rebalance.enable: preferred elections for brokers leading too few of their preferred partitions. */
+  private async rebalance(): Promise<void> {
+    const live = this.eligible();
+    const preferredOf = new Map<number, { total: number; elsewhere: { topic: string; partition: number }[] }>();
+    for (const t of this.store.topics()) {
+      for (const p of t.partitions) {
+        const preferred = p.replicas[0];
+        if (preferred === undefined) continue;
+        const entry = preferredOf.get(preferred) ?? { total: 0, elsewhere: [] };
+        entry.total++;
+        if (p.leader !== preferred && p.isr.includes(preferred))
+          entry.elsewhere.push({ topic: t.name, partition: p.partition });
+        preferredOf.set(preferred, entry);
+      }
+    }
+    for (const [broker, { total, elsewhere }] of preferredOf) {
+      if (!live.has(broker) || elsewhere.length === 0) continue;
+      if ((elsewhere.length * 100) / total <= this.options.imbalancePercentage) continue;
+      this.logger.info({ broker, partitions: elsewhere.length, of: total }, 'leader imbalance: preferred elections');
+      await this.electLeaders(PREFERRED, elsewhere);
+    }
+  }
+
+  /** Live brokers that may lead and be in sync (not in controlled shutdown). */
+  private eligible(): Set<number> {
+    const live = new Set(this.store.brokers().map((b) => b.id));
+    for (const id of this.shuttingDown) {
+      if (live.has(id)) live.delete(id);
+      else this.shuttingDown.delete(id);
+    }
+    return live;
   }
 
   /** Runs `step` (election or reconciliation) now or right after the one running. */
@@ -143,12 +320,13 @@ export class ZkController {
 
   /** Brings every partition's leader and ISR in line with the live brokers. */
   private async reconcile(): Promise<void> {
-    const live = new Set(this.store.brokers().map((b) => b.id));
+    const registered = new Set(this.store.brokers().map((b) => b.id));
+    const live = this.eligible();
     for (const topic of [...this.store.topics()]) {
       const unclean = topic.configs['unclean.leader.election.enable'] === 'true';
       for (const s of this.store.states(topic.name)) {
         if (!this.active) return;
-        const next = desiredState(s, live, unclean);
+        const next = desiredState(s, live, unclean, registered);
         if (next === null) continue;
         const ok = await this.store.writePartitionState(
           topic.name,
@@ -185,6 +363,7 @@ export function desiredState(
   s: VersionedState,
   live: ReadonlySet<number>,
   unclean: boolean,
+  registered: ReadonlySet<number> = live,
 ): { leader: number; leaderEpoch: number; isr: number[] } | null {
   const missing = s.zkVersion < 0;
   if (missing) {
@@ -198,6 +377,8 @@ export function desiredState(
   }
   const candidate = s.replicas.find((r) => liveIsr.includes(r));
   if (candidate !== undefined) return { leader: candidate, leaderEpoch: s.leaderEpoch + 1, isr: liveIsr };
+  // A leader in controlled shutdown that is the only one in sync keeps the partition until it really stops.
+  if (s.leader >= 0 && registered.has(s.leader)) return null;
   if (unclean) {
     const any = s.replicas.find((r) => live.has(r));
     if (any !== undefined) return { leader: any, leaderEpoch: s.leaderEpoch + 1, isr: [any] };

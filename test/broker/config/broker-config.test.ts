@@ -118,10 +118,13 @@ describe('loadBrokerConfig sources', () => {
   });
 
   it('keeps unknown keys from the file and flags', () => {
-    const file = propertiesFile('zookeeper.connect=localhost:2181\nnum.partitions=3\n');
+    const file = propertiesFile('authorizer.class.name=kafka.security.authorizer.AclAuthorizer\nnum.partitions=3\n');
     const config = load({ file, overrides: { 'some.flag': 'x' } });
-    assert.deepEqual(config.unknownKeys.sort(), ['some.flag', 'zookeeper.connect']);
-    assert.deepEqual(config.entries.get('zookeeper.connect'), { value: 'localhost:2181', source: 'file' });
+    assert.deepEqual(config.unknownKeys.sort(), ['authorizer.class.name', 'some.flag']);
+    assert.deepEqual(config.entries.get('authorizer.class.name'), {
+      value: 'kafka.security.authorizer.AclAuthorizer',
+      source: 'file',
+    });
     assert.equal(config.numPartitions, 3);
   });
 
