@@ -185,6 +185,19 @@ describe('cluster mode on ZooKeeper', { skip }, () => {
       });
       assert.equal(await zkClient.exists(Paths.topic('doomed')), null);
       assert.equal(await zkClient.exists(Paths.topicConfig('doomed')), null);
+      // The ZooKeeper way of older Kafka tools: a request under /admin/delete_topics, carried out by the controller.
+      await a1.createTopics([{ name: 'by-tool', numPartitions: 2, replicationFactor: 1 }]);
+      await zkClient.create(Paths.deleteTopic('by-tool'));
+      await eventually('the controller deletes it and the request', async () => {
+        assert.equal(await zkClient.exists(Paths.topic('by-tool')), null);
+        assert.equal(await zkClient.exists(Paths.deleteTopic('by-tool')), null);
+        for (const view of await Promise.all(live().map(metadataFrom))) {
+          assert.equal(
+            view.topics.find((x) => x.name === 'by-tool'),
+            undefined,
+          );
+        }
+      });
     } finally {
       await a1.close();
       await a3.close();

@@ -17,6 +17,9 @@
  * (100 - leader.imbalance.per.broker.percentage)% of the partitions it is the first replica of) gives leadership
  * back to the first replica when it is alive and in sync.
  *
+ * Topic deletions asked for the ZooKeeper way (a child of /admin/delete_topics, as Kafka's older tools write) are
+ * carried out by the controller, which then removes the request.
+ *
  * Fencing: every write is a multi that also checks the /controller_epoch znode version read when taking office,
  * and sets the state znode only at the version the image holds. A controller that lost its office (its session
  * expired, another broker bumped the epoch) can therefore change nothing; it learns of it from the failed check,
@@ -318,8 +321,36 @@ export class ZkController {
     this.logger.info({ nodeId: this.nodeId, epoch: this.epoch }, 'elected controller');
   }
 
+  private readonly onDeleteRequest = (e: { type: string }): void => {
+    if (e.type === 'childrenChanged' && this.active) this.schedule();
+  };
+
+  /** Deletes the topics named under /admin/delete_topics, then the requests. */
+  private async deleteRequestedTopics(): Promise<void> {
+    const zk = this.store.zk;
+    const requested = await zk.children(Paths.deleteTopics, { watch: this.onDeleteRequest });
+    for (const name of requested) {
+      if (!this.active) return;
+      if (this.store.topic(name) !== undefined) {
+        try {
+          await this.store.deleteTopic(name);
+          this.logger.info({ topic: name }, 'topic deleted on request in /admin/delete_topics');
+        } catch (e) {
+          this.logger.warn({ topic: name, err: (e as Error).message }, 'requested topic deletion failed');
+          continue;
+        }
+      }
+      try {
+        await zk.delete(Paths.deleteTopic(name));
+      } catch (e) {
+        if (!isZkError(e, 'NO_NODE')) throw e;
+      }
+    }
+  }
+
   /** Brings every partition's leader and ISR in line with the live brokers. */
   private async reconcile(): Promise<void> {
+    await this.deleteRequestedTopics();
     const registered = new Set(this.store.brokers().map((b) => b.id));
     const live = this.eligible();
     for (const topic of [...this.store.topics()]) {
