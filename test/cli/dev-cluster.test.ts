@@ -16,11 +16,11 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Admin } from '../../src/client/admin/index.js';
 import { BrokerConnection } from '../../src/client/network/connection.js';
 import { freePort, portFree } from '../../src/metadata/zookeeper/local-server.js';
 import { ErrorCode, KafkaError, type MetadataResponse } from '../../src/protocol/index.js';
+import { eventually } from '../cluster/support/cluster.js';
 import { skipWithoutZooKeeper } from '../cluster/support/zookeeper.js';
 import { type BrokerProcess, startBrokerProcess } from '../compat/broker/broker-process.js';
 import { runCli } from './run-cli.js';
@@ -98,19 +98,6 @@ async function metadataFrom(port: number, allowAutoTopicCreation = false, topics
     });
   } finally {
     conn.close();
-  }
-}
-
-async function eventually(what: string, check: () => Promise<void>, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (e) {
-      if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms: ${(e as Error).message}`);
-      await sleep(100);
-    }
   }
 }
 

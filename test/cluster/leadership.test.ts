@@ -9,11 +9,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Admin } from '../../src/client/admin/index.js';
 import { BrokerConnection } from '../../src/client/network/connection.js';
 import { type ElectLeadersResponse, ErrorCode, type MetadataResponse } from '../../src/protocol/index.js';
 import { type BrokerProcess, startBrokerProcess } from '../compat/broker/broker-process.js';
+import { eventually } from './support/cluster.js';
 import { skipWithoutZooKeeper, startZooKeeper, type ZooKeeperServer } from './support/zookeeper.js';
 
 const skip = skipWithoutZooKeeper();
@@ -84,19 +84,6 @@ function metadata(c: Cluster): Promise<MetadataResponse> {
 
 async function partitions(c: Cluster) {
   return (await metadata(c)).topics.find((t) => t.name === TOPIC)!.partitions;
-}
-
-async function eventually(what: string, check: () => Promise<void>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (e) {
-      if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms: ${(e as Error).message}`);
-      await sleep(100);
-    }
-  }
 }
 
 const allPreferred = async (c: Cluster): Promise<void> => {

@@ -10,7 +10,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Admin } from '../../src/client/admin/index.js';
 import { Consumer } from '../../src/client/consumer/index.js';
 import { BrokerConnection } from '../../src/client/network/connection.js';
@@ -22,6 +21,7 @@ import {
   type MetadataResponse,
 } from '../../src/protocol/index.js';
 import { type BrokerProcess, startBrokerProcess } from '../compat/broker/broker-process.js';
+import { eventually } from './support/cluster.js';
 import { skipWithoutZooKeeper, startZooKeeper, type ZooKeeperServer } from './support/zookeeper.js';
 
 const skip = skipWithoutZooKeeper();
@@ -64,19 +64,6 @@ async function metadata(): Promise<MetadataResponse> {
     });
   } finally {
     conn.close();
-  }
-}
-
-async function eventually(what: string, check: () => Promise<void>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (e) {
-      if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms: ${(e as Error).message}`);
-      await sleep(100);
-    }
   }
 }
 

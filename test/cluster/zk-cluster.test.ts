@@ -11,7 +11,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Admin } from '../../src/client/admin/index.js';
 import { BrokerConnection } from '../../src/client/network/connection.js';
 import { Producer } from '../../src/client/producer/index.js';
@@ -26,6 +25,7 @@ import { ErrorCode, KafkaError, type MetadataResponse } from '../../src/protocol
 import { type BrokerProcess, startBrokerProcess } from '../compat/broker/broker-process.js';
 import { requireTool, skipUnless } from '../compat/harness.js';
 import { kcatTool } from '../compat/tools.js';
+import { eventually } from './support/cluster.js';
 import { skipWithoutZooKeeper, startZooKeeper, type ZooKeeperServer } from './support/zookeeper.js';
 
 const SESSION_TIMEOUT_MS = 2000;
@@ -62,20 +62,6 @@ async function metadataFrom(b: BrokerProcess): Promise<MetadataResponse> {
     });
   } finally {
     conn.close();
-  }
-}
-
-/** Polls until `check` passes (it throws until then), for at most `ms`. */
-async function eventually(what: string, check: () => Promise<void>, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (e) {
-      if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms: ${(e as Error).message}`);
-      await sleep(100);
-    }
   }
 }
 

@@ -26,7 +26,7 @@ export interface ClusterOptions {
 }
 
 /** Polls `check` (which throws until it holds) every 100 ms for at most `ms`. */
-export async function eventually<T>(what: string, check: () => Promise<T>, ms: number): Promise<T> {
+export async function eventually<T>(what: string, check: () => Promise<T>, ms = 30_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     try {
