@@ -38,9 +38,12 @@ export interface BrokerChild {
   cleanup(): void;
 }
 
-/** Starts `samsa start` on a free loopback port; `execArgv` are Node flags (e.g. --cpu-prof). */
+/**
+ * Starts `samsa start` on a free loopback port (or on `port`, to restart a broker where its clients know it);
+ * `execArgv` are Node flags (e.g. --cpu-prof).
+ */
 export async function startBroker(
-  options: { dataDir?: string; execArgv?: string[]; config?: Record<string, string> } = {},
+  options: { dataDir?: string; port?: number; execArgv?: string[]; config?: Record<string, string> } = {},
 ): Promise<BrokerChild> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'samsa-bench-broker-'));
   const args = [
@@ -50,7 +53,7 @@ export async function startBroker(
     '--log-format',
     'json',
     '--listeners',
-    'PLAINTEXT://127.0.0.1:0',
+    `PLAINTEXT://127.0.0.1:${options.port ?? 0}`,
     '--log-dirs',
     dataDir,
   ];

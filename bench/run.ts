@@ -2,10 +2,12 @@
 // reference measured in the same run. Timings live here, never in tests.
 // `node dist/bench/run.js broker` (or SAMSA_BENCH=broker) runs only the broker section; `storage` only the storage
 // section; `idempotence` only the cost of idempotent producers on the broker; `broker-profile` profiles the broker under load instead (not part of the full run); `groups` runs only the
-// consumer-group section; `client` only the client section (samsa's Producer next to @platformatic/kafka and KafkaJS).
+// consumer-group section; `client` only the client section (samsa's Producer next to @platformatic/kafka and KafkaJS);
+// `cluster` only the cluster section (three brokers on ZooKeeper: replication throughput and fail-over time).
 import { arch, cpus, platform } from 'node:os';
 import { benchBroker, profileBroker } from './broker.js';
 import { benchClient } from './client.js';
+import { benchCluster } from './cluster.js';
 import { benchGroups } from './groups.js';
 import { table } from './harness.js';
 import { benchIdempotence } from './idempotence.js';
@@ -14,7 +16,7 @@ import { benchRecords } from './records.js';
 import { benchStorage } from './storage.js';
 
 const only = process.argv[2] ?? process.env.SAMSA_BENCH ?? 'all';
-const known = ['all', 'storage', 'broker', 'idempotence', 'broker-profile', 'groups', 'client'];
+const known = ['all', 'storage', 'broker', 'idempotence', 'broker-profile', 'groups', 'client', 'cluster'];
 if (!known.includes(only)) {
   console.error(`unknown section ${only}: one of ${known.join(', ')}`);
   process.exit(2);
@@ -51,6 +53,11 @@ if (only === 'all' || only === 'client') {
   if (only === 'all') console.log('');
   const client = await benchClient();
   console.log(client.blocks.join('\n\n'));
+}
+if (only === 'all' || only === 'cluster') {
+  if (only === 'all') console.log('');
+  const cluster = await benchCluster();
+  console.log(cluster.blocks.join('\n\n'));
 }
 if (only === 'broker-profile') {
   console.log((await profileBroker()).join('\n\n'));
