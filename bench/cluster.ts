@@ -42,8 +42,8 @@ const TICK_MS = 200;
 const NODES = [1, 2, 3] as const;
 const SIZE = 1024;
 const PARTITIONS = 6;
-/** Messages per timed throughput run (about 20 MB). */
-const MESSAGES = 20_000;
+/** Messages per timed throughput run (about 41 MB). */
+const MESSAGES = 40_000;
 /** Untimed messages through each of samsa's producers before its first run. */
 const WARMUP = 5000;
 /** Messages per array handed to sendBatch, and arrays outstanding (as the client section). */
@@ -68,7 +68,14 @@ const FAILOVER_PRODUCER = {
   deliveryTimeoutMs: 120_000,
 } as const;
 /** librdkafka's fail-over writer settings (bench/py/failover.py sets them explicitly). */
-const FAILOVER_LIBRDKAFKA = { retryBackoffMs: 100, metadataFastRefreshMs: 100, messageTimeoutMs: 120_000 } as const;
+const FAILOVER_LIBRDKAFKA = {
+  retryBackoffMs: 100,
+  metadataFastRefreshMs: 100,
+  // librdkafka's default is 10000: a broker that was down in an earlier repeat would then be reconnected to
+  // seconds late when it becomes the new leader, which is the client's history, not the fail-over.
+  reconnectBackoffMaxMs: 1000,
+  messageTimeoutMs: 120_000,
+} as const;
 
 interface Throughput {
   label: string;
@@ -166,8 +173,17 @@ function cpuSeconds(pids: readonly number[]): number {
   return sum;
 }
 
-function hasConfluentKafka(): boolean {
-  return spawnSync(PYTHON, ['-c', 'import confluent_kafka'], { stdio: 'ignore', timeout: 20_000 }).status === 0;
+/** confluent-kafka-python's and librdkafka's versions, or null when confluent_kafka does not import. */
+function confluentKafka(): string | null {
+  const probe = spawnSync(
+    PYTHON,
+    [
+      '-c',
+      'import confluent_kafka as c; print(f"confluent-kafka-python {c.version()[0]} on librdkafka {c.libversion()[0]}")',
+    ],
+    { encoding: 'utf8', timeout: 20_000 },
+  );
+  return probe.status === 0 ? probe.stdout.trim() : null;
 }
 
 /** Acknowledgements of one fail-over writer: when each write was sent and when it was acknowledged (wall ms). */
@@ -209,7 +225,8 @@ export async function benchCluster(): Promise<{ blocks: string[] }> {
   const missing = zookeeperMissing();
   if (missing !== undefined) return { blocks: [`${title}\n\n- skipped: ${missing}`] };
   const started = performance.now();
-  const librdkafka = hasConfluentKafka();
+  const rdVersion = confluentKafka();
+  const librdkafka = rdVersion !== null;
 
   const nodes = new Map<number, Node>();
   let zk: ZooKeeperServer | undefined;
@@ -512,10 +529,20 @@ export async function benchCluster(): Promise<{ blocks: string[] }> {
       `${FAILOVER_PRODUCER.reconnectBackoffMs}, metadataMaxAgeMs ${FAILOVER_PRODUCER.metadataMaxAgeMs}, ` +
       `requestTimeoutMs ${FAILOVER_PRODUCER.requestTimeoutMs}, deliveryTimeoutMs ` +
       `${FAILOVER_PRODUCER.deliveryTimeoutMs}: Kafka's defaults but linger; a refused connection to the leader ` +
-      'refreshes the metadata and retries after retryBackoffMs) and librdkafka 1.7 through confluent-kafka-python ' +
-      `(enable.idempotence, linger.ms 0, retry.backoff.ms ${FAILOVER_LIBRDKAFKA.retryBackoffMs}, ` +
-      `topic.metadata.refresh.fast.interval.ms ${FAILOVER_LIBRDKAFKA.metadataFastRefreshMs}, message.timeout.ms ` +
+      'refreshes the metadata and retries after retryBackoffMs) and librdkafka ' +
+      `(${rdVersion ?? 'not installed'}; bench/py/failover.py: enable.idempotence, linger.ms 0, retry.backoff.ms ` +
+      `${FAILOVER_LIBRDKAFKA.retryBackoffMs}, topic.metadata.refresh.fast.interval.ms ` +
+      `${FAILOVER_LIBRDKAFKA.metadataFastRefreshMs}, reconnect.backoff.max.ms ` +
+      `${FAILOVER_LIBRDKAFKA.reconnectBackoffMaxMs} (its default, 10000, would make a broker restarted in an ` +
+      `earlier repeat seconds late to reconnect to when it becomes the leader), message.timeout.ms ` +
       `${FAILOVER_LIBRDKAFKA.messageTimeoutMs})`,
+    'why the writers see a new leader later than Metadata names it: both look the leader up again only now and then ' +
+      "while the old leader's broker is down. samsa's Producer asks for metadata after each failed connection " +
+      "attempt to the old leader, and those follow the client's reconnect backoff (doubling from reconnectBackoffMs " +
+      `${FAILOVER_PRODUCER.reconnectBackoffMs} up to reconnectBackoffMaxMs ${FAILOVER_PRODUCER.reconnectBackoffMaxMs}, ` +
+      '+-20%): after the seconds of a kill -9 it is at its cap, so the new leader is found up to about a second late, ' +
+      'after a SIGTERM within a few attempts. librdkafka asks right away and then about once a second (QRYLEADER ' +
+      '"broker is down: re-query" in its debug log)',
     'fail-over timing: from the signal to the leader of partition 0 (its process) until (a) a Metadata request to a ' +
       `surviving broker, repeated every ${PROBE_EVERY_MS} ms, names another leader, and (b) the first ` +
       "acknowledgement of a write the writer sent after the old leader's process had exited (so no acknowledgement " +

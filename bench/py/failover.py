@@ -5,7 +5,8 @@ its delivery report arrives, then the next. Prints one line per acknowledged mes
 clock in ms, time.time(), the clock Node's Date.now() reads), `err <sent> <text>` for a message that failed for
 good, and a JSON summary when it stops (on SIGTERM). librdkafka retries a failed write itself (leader gone,
 connection refused) and looks the leader up again; the settings that decide how fast are set below, not left to
-the defaults, so that the benchmark can state them.
+the defaults, so that the benchmark can state them. Spec `debug` turns on librdkafka's debug log (on stderr), e.g.
+'eos,topic,broker,msg' to see when it looks the leader up again.
 Run with /usr/bin/python3 (Debian's confluent_kafka): python3 failover.py '<json spec>'.
 """
 import json
@@ -40,9 +41,11 @@ def main():
         'linger.ms': 0,
         'retry.backoff.ms': spec['retryBackoffMs'],
         'topic.metadata.refresh.fast.interval.ms': spec['metadataFastRefreshMs'],
+        'reconnect.backoff.max.ms': spec['reconnectBackoffMaxMs'],
         'message.timeout.ms': spec['messageTimeoutMs'],
         'socket.nagle.disable': True,
         'on_delivery': on_delivery,
+        **({'debug': spec['debug']} if 'debug' in spec else {}),
     })
     topic = spec['topic']
     partition = spec['partition']
