@@ -6,7 +6,8 @@
  *   acks=0  no response; any failure closes the connection, which is how Kafka tells such a producer.
  *   acks=1  answer after the local append (and its fsync when samsa.flush.before.ack is set).
  *   acks=-1 refused with NOT_ENOUGH_REPLICAS when the ISR is smaller than min.insync.replicas; otherwise answer
- *           when the high watermark covers the batch, or REQUEST_TIMED_OUT after the request's timeout.
+ *           when the high watermark covers the batch, NOT_LEADER_OR_FOLLOWER when this broker stops leading the
+ *           partition (or a new leader epoch starts) first, or REQUEST_TIMED_OUT after the request's timeout.
  * Other acks values are INVALID_REQUIRED_ACKS. Transactional produce arrives with the transaction coordinator.
  *
  * Idempotent producers (batches with a producer id, KIP-98): the partition log checks epoch and sequence against its
@@ -51,8 +52,28 @@ function partitionResponse(index: number, errorCode: number, errorMessage: strin
 /** An acks=-1 append waiting until the high watermark passes `endOffset`. */
 interface Pending {
   partition: Partition;
+  /** The leader epoch it was appended in: only that term's high watermark acknowledges it. */
+  leaderEpoch: number;
   endOffset: bigint;
   response: PartitionResponse;
+}
+
+/**
+ * Whether a waiting acks=-1 append is settled: acknowledged (the high watermark passed it) or failed. A broker that
+ * stopped leading the partition (or leads it in a later term) fails it with NOT_LEADER_OR_FOLLOWER, as Kafka does:
+ * as a follower it may truncate the batch and then see the high watermark pass its offsets with another leader's
+ * records, which must not acknowledge it.
+ */
+function settled(p: Pending): boolean {
+  if (p.response.errorCode !== ErrorCode.NONE) return true;
+  if (!p.partition.isLeader || p.partition.leaderEpoch !== p.leaderEpoch) {
+    p.response.errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER;
+    p.response.baseOffset = -1n;
+    p.response.logAppendTimeMs = -1n;
+    p.response.logStartOffset = -1n;
+    return true;
+  }
+  return p.partition.highWatermark >= p.endOffset;
 }
 
 export default function produceHandler(broker: BrokerContext): Handler<ProduceRequest, ProduceResponse> {
@@ -119,7 +140,12 @@ export default function produceHandler(broker: BrokerContext): Handler<ProduceRe
             if (settings.flushBeforeAck) flushes.push(partition.log.flush());
             if (acks === -1 && partition.highWatermark <= result.lastOffset) {
               pending ??= [];
-              pending.push({ partition, endOffset: result.lastOffset + 1n, response });
+              pending.push({
+                partition,
+                leaderEpoch: partition.leaderEpoch,
+                endOffset: result.lastOffset + 1n,
+                response,
+              });
             }
           } catch (err) {
             const code = errorCodeOf(err);
@@ -176,14 +202,13 @@ async function finish(
     broker.producePurgatory.watch(
       {
         tryComplete: () => {
-          for (const p of pending) if (p.partition.highWatermark < p.endOffset) return false;
-          resolve();
-          return true;
+          let done = true;
+          for (const p of pending) if (!settled(p)) done = false;
+          if (done) resolve();
+          return done;
         },
         onExpire: () => {
-          for (const p of pending) {
-            if (p.partition.highWatermark < p.endOffset) p.response.errorCode = ErrorCode.REQUEST_TIMED_OUT;
-          }
+          for (const p of pending) if (!settled(p)) p.response.errorCode = ErrorCode.REQUEST_TIMED_OUT;
           resolve();
         },
       },
