@@ -305,10 +305,17 @@ export class Broker implements BrokerContext {
 
   /** Waits (bounded by offsets.commit.timeout.ms) for the partition's high watermark to pass `lastOffset`. */
   private awaitReplicated(partition: Partition, lastOffset: bigint): Promise<void> {
+    // Only this term's high watermark acknowledges the write: a broker that stopped leading (it may truncate the
+    // batch as a follower and then see the high watermark pass it with another leader's records) fails it.
+    const epoch = partition.leaderEpoch;
     return new Promise((resolve, reject) => {
       this.producePurgatory.watch(
         {
           tryComplete: () => {
+            if (!partition.isLeader || partition.leaderEpoch !== epoch) {
+              reject(new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${partition.key} is no longer led here`));
+              return true;
+            }
             if (partition.highWatermark <= lastOffset) return false;
             resolve();
             return true;
