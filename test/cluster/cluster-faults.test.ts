@@ -120,7 +120,7 @@ describe('cluster faults under a steady acks=all load from librdkafka', { skip }
        * The load stopped on the client's side (`why`): shows that the cluster takes writes on every partition, then
        * replaces the producer. Throws when the cluster is the one that does not take writes.
        */
-      const clientFailed = async (why: string): Promise<void> => {
+      const clientFailed = async (why: string, partition?: number): Promise<void> => {
         assert.ok(
           clientFailures.length < MAX_CLIENT_RESTARTS,
           `too many client failures: ${clientFailures.join('; ')}`,
@@ -154,13 +154,15 @@ describe('cluster faults under a steady acks=all load from librdkafka', { skip }
         } finally {
           await producer.close();
         }
+        // librdkafka's own account (its 'topic' debug lines), e.g. a partition left on a broker that is not its leader.
         const evidence = l.current.log
           .split('\n')
-          .filter((line) => /FATAL|Not leader|migrat|out of order/i.test(line))
-          .slice(-6)
-          .join('\n');
+          .filter((line) => (partition === undefined ? /FATAL/ : new RegExp(`${TOPIC} \\[${partition}\\]`)).test(line))
+          .slice(-3)
+          .map((line) => line.replace(/^.*?\| \[thrd:/, '[thrd:'))
+          .join(' | ');
         clientFailures.push(why);
-        t.diagnostic(`client failure worked around: ${why}; the cluster took a write on every partition\n${evidence}`);
+        t.diagnostic(`client failure worked around: ${why}; the cluster took a write on every partition; ${evidence}`);
         await l.restart(why, c.bootstraps());
       };
 
@@ -173,11 +175,12 @@ describe('cluster faults under a steady acks=all load from librdkafka', { skip }
           const now = Date.now();
           const stalled = l.lastAcked(PARTITIONS).findIndex((at) => now - Math.max(at, since) > STALL_MS);
           if (!l.healthy) {
-            const fatal = l.errors.filter((e) => e.fatal).at(-1)?.message;
+            await l.current.stop(8000);
+            const fatal = l.current.done?.fatal ?? l.errors.filter((e) => e.fatal).at(-1)?.message;
             await clientFailed(`the producer failed (${fatal ?? `exit ${l.current.exit}`})`);
             since = Date.now();
           } else if (stalled >= 0) {
-            await clientFailed(`partition ${stalled} had no acknowledgement for ${STALL_MS} ms`);
+            await clientFailed(`partition ${stalled} had no acknowledgement for ${STALL_MS} ms`, stalled);
             since = Date.now();
           } else if (now > deadline) {
             throw new Error(`${what}: not within ${RESUME_MS} ms: acknowledged per partition: ${counts.join('/')}`);
@@ -255,8 +258,10 @@ describe('cluster faults under a steady acks=all load from librdkafka', { skip }
       );
 
       // (c) A broker freezes past its session timeout; writes resume while it is frozen. It is a follower of every
-      // partition and not the controller: a frozen leader comes back as a zombie for a moment (it answers as the
-      // leader it no longer is), which divergence.test.ts looks at on its own.
+      // partition and not the controller: a frozen leader comes back as a zombie for a moment (it names itself the
+      // leader it no longer is until its new session has re-read the cluster), and librdkafka 2.0.2 then sends it
+      // batches whose sequence numbers it has not seen, gets OUT_OF_ORDER_SEQUENCE_NUMBER and fails fatally (3 runs
+      // of 4 when this test froze a leader); divergence.test.ts looks at the zombie on its own.
       await cycle(
         `SIGSTOP of a broker for longer than its session (${SESSION_TIMEOUT_MS} ms)`,
         async () => {
