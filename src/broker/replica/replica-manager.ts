@@ -77,7 +77,11 @@ export class ReplicaManager {
   /** A follower fetched a partition led here from `offset` (see Partition.followerFetched). */
   followerFetched(partition: Partition, replicaId: number, offset: bigint, now: number): void {
     if (partition.followerFetched(replicaId, offset, now)) this.dataChanged(partition);
-    if (partition.canJoinIsr(replicaId)) this.writeIsr(partition, [...partition.isr, replicaId], 'caught up');
+    // Only a registered broker: one whose session ended (frozen, cut off) may still fetch until it notices, and the
+    // controller would take it out of the ISR again at once.
+    if (partition.canJoinIsr(replicaId) && this.metadata.broker(replicaId) !== undefined) {
+      this.writeIsr(partition, [...partition.isr, replicaId], 'caught up');
+    }
   }
 
   /** Checks the ISRs of the partitions led here every half `maxLagMs` (cluster mode). */
