@@ -24,7 +24,7 @@ import type { LogConfig } from './config.js';
 import { DEFAULT_LOG_CONFIG } from './config.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
 import {
-  type DuplicateBatch,
+  duplicateAppendResult,
   hasProducerId,
   MemorySnapshotStore,
   ProducerAppend,
@@ -168,7 +168,7 @@ export class MemoryLog implements PartitionLog {
       if (assign && hasProducerId(copy, b.position)) {
         producerAppend ??= new ProducerAppend();
         const duplicate = this.producers.check(producerAppend, copy, b.position);
-        if (duplicate !== null) return this.duplicateResult(duplicate, logAppendTime);
+        if (duplicate !== null) return duplicateAppendResult(duplicate, logAppendTime, this.start);
       }
       const last = base + BigInt(b.lastOffsetDelta);
       if (batchMax > maxTimestamp) {
@@ -206,22 +206,6 @@ export class MemoryLog implements PartitionLog {
       recordCount,
       bytes: copy.length,
       logStartOffset: this.start,
-    };
-  }
-
-  private duplicateResult(dup: DuplicateBatch, logAppendTime: boolean): AppendResult {
-    const ts = BigInt(dup.timestamp);
-    return {
-      firstOffset: dup.firstOffset,
-      lastOffset: dup.lastOffset,
-      logAppendTime: logAppendTime ? ts : -1n,
-      maxTimestamp: ts,
-      offsetOfMaxTimestamp: dup.lastOffset,
-      batchCount: 0,
-      recordCount: 0,
-      bytes: 0,
-      logStartOffset: this.start,
-      duplicate: true,
     };
   }
 

@@ -48,6 +48,7 @@ import type { Logger } from '../log/logger.js';
 import { silentLogger } from '../log/logger.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { crc32c } from '../protocol/records/crc32c.js';
+import type { AppendResult } from './types.js';
 
 /** How many batches of each producer are kept for duplicate detection (Kafka's NUM_BATCHES_TO_RETAIN). */
 export const PRODUCER_BATCHES_RETAINED = 5;
@@ -146,6 +147,27 @@ export interface DuplicateBatch {
   readonly firstOffset: bigint;
   readonly lastOffset: bigint;
   readonly timestamp: number;
+}
+
+/** What a leader append that repeats `dup` returns (both engines): the original batch's offsets, nothing written. */
+export function duplicateAppendResult(
+  dup: DuplicateBatch,
+  logAppendTime: boolean,
+  logStartOffset: bigint,
+): AppendResult {
+  const ts = BigInt(dup.timestamp);
+  return {
+    firstOffset: dup.firstOffset,
+    lastOffset: dup.lastOffset,
+    logAppendTime: logAppendTime ? ts : -1n,
+    maxTimestamp: ts,
+    offsetOfMaxTimestamp: dup.lastOffset,
+    batchCount: 0,
+    recordCount: 0,
+    bytes: 0,
+    logStartOffset,
+    duplicate: true,
+  };
 }
 
 /**

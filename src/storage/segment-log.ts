@@ -61,7 +61,7 @@ import { PartialWriteError, storageError } from './errors.js';
 import { FileCache } from './file-cache.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
 import { FileSnapshotStore } from './producer-snapshot-files.js';
-import { type DuplicateBatch, ProducerAppend, type ProducerEntry, ProducerStateManager } from './producer-state.js';
+import { duplicateAppendResult, ProducerAppend, type ProducerEntry, ProducerStateManager } from './producer-state.js';
 import { LogSegment, type RecoveryResult, type SegmentOptions } from './segment/log-segment.js';
 import {
   CLEANED_SUFFIX,
@@ -351,7 +351,7 @@ export class SegmentLog implements PartitionLog {
         if (records.readInt32BE(pos + PRODUCER_ID_AT) >= 0) {
           producerAppend ??= new ProducerAppend();
           const duplicate = this.producers.check(producerAppend, records, pos);
-          if (duplicate !== null) return this.duplicateResult(duplicate, logAppendTime);
+          if (duplicate !== null) return duplicateAppendResult(duplicate, logAppendTime, this.start);
         }
       } else {
         base = records.readBigInt64BE(pos);
@@ -427,23 +427,6 @@ export class SegmentLog implements PartitionLog {
       recordCount,
       bytes: len,
       logStartOffset: this.start,
-    };
-  }
-
-  /** What a leader append that repeats `dup` returns: the original batch's offsets, nothing written. */
-  private duplicateResult(dup: DuplicateBatch, logAppendTime: boolean): AppendResult {
-    const ts = BigInt(dup.timestamp);
-    return {
-      firstOffset: dup.firstOffset,
-      lastOffset: dup.lastOffset,
-      logAppendTime: logAppendTime ? ts : -1n,
-      maxTimestamp: ts,
-      offsetOfMaxTimestamp: dup.lastOffset,
-      batchCount: 0,
-      recordCount: 0,
-      bytes: 0,
-      logStartOffset: this.start,
-      duplicate: true,
     };
   }
 
