@@ -106,6 +106,8 @@ export class Broker implements BrokerContext {
             isController: () => this.controller?.isActive ?? false,
             controlledShutdown: (id) => this.controller!.controlledShutdown(id),
             electLeaders: (type, partitions) => this.controller!.electLeaders(type, partitions),
+            alterPartitionReassignments: (requests) => this.controller!.alterPartitionReassignments(requests),
+            listPartitionReassignments: (filter) => this.controller!.listPartitionReassignments(filter),
           }
         : null;
     this.topics = new TopicAdmin(metadata, config, validateTopicConfigs);
@@ -125,6 +127,7 @@ export class Broker implements BrokerContext {
       metadata,
       logger,
       logConfigFor: (t) => this.settingsOf(t),
+      removeStrays: metadata instanceof ZkMetadataStore,
     });
     // Resolved at every call: the topic may not exist yet (it is created on first use).
     this.offsetsTopic = {

@@ -6,6 +6,7 @@
 import type { GroupCoordinator } from '../coordinator/group/index.js';
 import type { ProducerIdManager } from '../coordinator/txn/producer-id-manager.js';
 import type { Logger } from '../log/logger.js';
+import type { OngoingReassignment, ReassignmentRequest, ReassignmentResult } from '../metadata/reassignment.js';
 import type { TopicAdmin } from '../metadata/topic-admin.js';
 import type { MetadataStore, TopicInfo } from '../metadata/types.js';
 import type { LogManager } from '../storage/log-manager.js';
@@ -23,6 +24,10 @@ export interface ClusterControl {
     type: number,
     partitions: readonly { topic: string; partition: number }[] | null,
   ): Promise<{ topic: string; partition: number; errorCode: number; message: string | null }[]>;
+  alterPartitionReassignments(requests: readonly ReassignmentRequest[]): Promise<ReassignmentResult[]>;
+  listPartitionReassignments(
+    filter: readonly { topic: string; partitions: readonly number[] }[] | null,
+  ): OngoingReassignment[];
 }
 
 export interface BrokerContext {

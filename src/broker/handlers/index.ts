@@ -30,6 +30,8 @@ import createPartitionsHandler from './37-create-partitions.js';
 import deleteGroupsHandler from './42-delete-groups.js';
 import electLeadersHandler from './43-elect-leaders.js';
 import incrementalAlterConfigsHandler from './44-incremental-alter-configs.js';
+import alterPartitionReassignmentsHandler from './45-alter-partition-reassignments.js';
+import listPartitionReassignmentsHandler from './46-list-partition-reassignments.js';
 import offsetDeleteHandler from './47-offset-delete.js';
 import describeClusterHandler from './60-describe-cluster.js';
 import consumerGroupHeartbeatHandler from './68-consumer-group-heartbeat.js';
@@ -65,6 +67,8 @@ export function allHandlers(broker: BrokerContext): Handler<never, unknown>[] {
     deleteGroupsHandler(broker),
     electLeadersHandler(broker),
     incrementalAlterConfigsHandler(broker),
+    alterPartitionReassignmentsHandler(broker),
+    listPartitionReassignmentsHandler(broker),
     offsetDeleteHandler(broker),
     describeClusterHandler(broker),
     consumerGroupHeartbeatHandler(broker),

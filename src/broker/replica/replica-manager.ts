@@ -24,6 +24,8 @@ export interface ReplicaManagerOptions {
   logger: Logger;
   /** The effective log settings of a topic (broker defaults overlaid with its overrides). */
   logConfigFor: (topic: TopicInfo) => LogConfig;
+  /** Cluster mode: at start, delete the logs of partitions of known topics that list other replicas. */
+  removeStrays?: boolean;
 }
 
 export class ReplicaManager {
@@ -32,6 +34,7 @@ export class ReplicaManager {
   private readonly metadata: MetadataStore;
   private readonly logger: Logger;
   private readonly logConfigFor: (topic: TopicInfo) => LogConfig;
+  private readonly removeStrays: boolean;
   /** topic -> partitions hosted here, indexed by partition number (holes for those hosted elsewhere). */
   private readonly hosted = new Map<string, (Partition | undefined)[]>();
   private unsubscribe: (() => void) | null = null;
@@ -51,11 +54,24 @@ export class ReplicaManager {
     this.metadata = options.metadata;
     this.logger = options.logger;
     this.logConfigFor = options.logConfigFor;
+    this.removeStrays = options.removeStrays ?? false;
   }
 
-  /** Opens the partitions of every known topic hosted here and follows changes from now on. */
+  /**
+   * Opens the partitions of every known topic hosted here and follows changes from now on. With `removeStrays`
+   * (cluster mode), logs of partitions that another broker now replicates instead (reassigned while this one was
+   * down) are deleted.
+   */
   start(): void {
     for (const topic of this.metadata.topics()) this.host(topic, 0);
+    if (this.removeStrays) {
+      for (const { topic, partition } of this.logs.partitions()) {
+        const replicas = this.metadata.topic(topic)?.partitions[partition]?.replicas;
+        if (replicas === undefined || replicas.includes(this.nodeId)) continue;
+        this.logger.info({ topic, partition, replicas }, 'no longer a replica: deleting the log left here');
+        this.deleteLog(topic, partition);
+      }
+    }
     this.unsubscribe = this.metadata.subscribe((change) => this.apply(change));
   }
 
@@ -161,18 +177,33 @@ export class ReplicaManager {
         this.unhost(change.topic);
         break;
       case 'partitions-changed': {
-        // A new leader, leader epoch or ISR (cluster mode): the hosted partitions take it on.
+        // A new leader, leader epoch, ISR or replica set (cluster mode): the hosted partitions take it on; a
+        // reassignment makes this broker host a partition it newly replicates and drop one it no longer does.
         const parts = this.hosted.get(change.topic.name);
         for (const i of change.partitions) {
+          const state = change.topic.partitions[i]!;
           const p = parts?.[i];
-          if (p === undefined) continue;
+          const replica = state.replicas.includes(this.nodeId);
+          if (p === undefined) {
+            if (replica) this.hostPartition(change.topic, i, this.logConfigFor(change.topic));
+            continue;
+          }
           try {
-            p.update(change.topic.partitions[i]!);
+            p.update(state);
           } catch (err) {
             this.logger.warn({ topic: p.topic, partition: i, err: (err as Error).message }, 'state not applied');
           }
+          // Waiters see the new state first: acks=all produces fail once this broker no longer leads.
           this.dataChanged(p);
-          this.roleChanged(p, true);
+          if (replica) this.roleChanged(p, true);
+          else {
+            parts![i] = undefined;
+            this.dropPartition(p);
+            this.logger.info(
+              { topic: p.topic, partition: i, replicas: state.replicas },
+              'no longer a replica: deleted',
+            );
+          }
         }
         break;
       }
@@ -193,29 +224,41 @@ export class ReplicaManager {
 
   private host(topic: TopicInfo, from: number): void {
     const config = this.logConfigFor(topic);
+    for (let i = from; i < topic.partitions.length; i++) {
+      if (topic.partitions[i]!.replicas.includes(this.nodeId)) this.hostPartition(topic, i, config);
+    }
+  }
+
+  /** Opens partition `i` of `topic` here (once a deletion of its previous log here has finished). */
+  private hostPartition(topic: TopicInfo, i: number, config: LogConfig): void {
     let parts = this.hosted.get(topic.name);
     if (parts === undefined) {
       parts = [];
       this.hosted.set(topic.name, parts);
     }
-    for (let i = from; i < topic.partitions.length; i++) {
-      const state = topic.partitions[i]!;
-      if (!state.replicas.includes(this.nodeId)) continue;
-      const deleting = this.pending.get(`${topic.name}-${i}`);
-      if (deleting === undefined) {
-        parts[i] = this.open(topic, i, config);
-        this.roleChanged(parts[i]!, true);
-        continue;
-      }
-      // The topic was deleted and created again before the old log was gone: open the new one once it is.
-      // Until then the partition is not hosted here and clients get a retriable NOT_LEADER_OR_FOLLOWER.
-      void deleting.then(() => {
-        if (this.hosted.get(topic.name) === parts && this.metadata.topic(topic.name)?.id === topic.id) {
-          parts[i] = this.open(topic, i, this.logConfigFor(this.metadata.topic(topic.name)!));
-          this.roleChanged(parts[i]!, true);
-        }
-      });
+    const deleting = this.pending.get(`${topic.name}-${i}`);
+    if (deleting === undefined) {
+      parts[i] = this.open(topic, i, config);
+      this.roleChanged(parts[i]!, true);
+      return;
     }
+    // The topic was deleted and created again, or the partition reassigned away and back, before the old log was
+    // gone: open the new one once it is, if still wanted. Until then the partition is not hosted here and clients
+    // get a retriable NOT_LEADER_OR_FOLLOWER.
+    const wanted = parts;
+    void deleting.then(() => {
+      const now = this.metadata.topic(topic.name);
+      if (
+        this.unsubscribe !== null &&
+        this.hosted.get(topic.name) === wanted &&
+        wanted[i] === undefined &&
+        now?.id === topic.id &&
+        now.partitions[i]?.replicas.includes(this.nodeId) === true
+      ) {
+        wanted[i] = this.open(now, i, this.logConfigFor(now));
+        this.roleChanged(wanted[i]!, true);
+      }
+    });
   }
 
   private open(topic: TopicInfo, index: number, config: LogConfig): Partition {
@@ -234,17 +277,27 @@ export class ReplicaManager {
     const parts = this.hosted.get(topic.name);
     if (parts === undefined) return;
     this.hosted.delete(topic.name);
-    for (const p of parts) {
-      if (p === undefined) continue;
-      this.roleChanged(p, false);
-      const deletion = this.logs.delete(p.topic, p.index).catch((err: unknown) => {
-        this.logger.error({ topic: p.topic, partition: p.index, err: (err as Error).message }, 'cannot delete log');
-      });
-      this.pending.set(p.key, deletion);
-      void deletion.finally(() => {
-        if (this.pending.get(p.key) === deletion) this.pending.delete(p.key);
-      });
-    }
+    for (const p of parts) if (p !== undefined) this.dropPartition(p);
     this.logger.info({ topic: topic.name, partitions: parts.length }, 'topic deleted');
+  }
+
+  /** Stops following a partition no longer hosted here and deletes its log. */
+  private dropPartition(p: Partition): void {
+    this.roleChanged(p, false);
+    this.deleteLog(p.topic, p.index);
+  }
+
+  private deleteLog(topic: string, index: number): void {
+    const key = `${topic}-${index}`;
+    const before = this.pending.get(key) ?? Promise.resolve();
+    const deletion = before
+      .then(() => this.logs.delete(topic, index))
+      .catch((err: unknown) => {
+        this.logger.error({ topic, partition: index, err: (err as Error).message }, 'cannot delete log');
+      });
+    this.pending.set(key, deletion);
+    void deletion.finally(() => {
+      if (this.pending.get(key) === deletion) this.pending.delete(key);
+    });
   }
 }

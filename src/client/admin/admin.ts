@@ -28,6 +28,7 @@ import {
   resetGroupOffsets,
 } from './groups.js';
 import { deleteRecords, fetchTopicOffsets, listOffsets } from './offsets.js';
+import { alterPartitionReassignments, listPartitionReassignments } from './reassignments.js';
 import { type AdminContext, Router } from './routing.js';
 import { createPartitions, createTopics, deleteTopics, describeCluster, describeTopics, listTopics } from './topics.js';
 import type {
@@ -51,6 +52,8 @@ import type {
   ListOffsetsRequestItem,
   NewPartitions,
   NewTopic,
+  PartitionReassignment,
+  PartitionReassignmentRequest,
   ResetGroupOffsetsOptions,
   ResetOffset,
   ResourceConfigs,
@@ -123,6 +126,27 @@ export class Admin {
     options?: { validateOnly?: boolean; timeoutMs?: number },
   ): Promise<{ topic: string; totalCount: number }[]> {
     return createPartitions(this.ctx, requests, options);
+  }
+
+  /**
+   * AlterPartitionReassignments (KIP-455): moves each partition to its target replicas (null cancels the move in
+   * progress), answered once the controller recorded the moves; they run in the background (see
+   * `listPartitionReassignments`). Per partition: INVALID_REPLICA_ASSIGNMENT, UNKNOWN_TOPIC_OR_PARTITION,
+   * NO_REASSIGNMENT_IN_PROGRESS.
+   */
+  alterPartitionReassignments(
+    items: readonly PartitionReassignmentRequest[],
+    options?: { timeoutMs?: number },
+  ): Promise<TopicPartitionRef[]> {
+    return alterPartitionReassignments(this.ctx, items, options);
+  }
+
+  /** The reassignments in progress, of these partitions or of all, sorted by topic and partition. */
+  listPartitionReassignments(
+    partitions?: readonly TopicPartitionRef[],
+    options?: { timeoutMs?: number },
+  ): Promise<PartitionReassignment[]> {
+    return listPartitionReassignments(this.ctx, partitions, options);
   }
 
   // ---- configs --------------------------------------------------------------------------------------------------

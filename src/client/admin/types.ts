@@ -347,3 +347,19 @@ export interface DeletedRecords extends TopicPartitionRef {
   /** The partition's log start offset afterwards. */
   lowWatermark: bigint;
 }
+
+// ---- partition reassignments ----------------------------------------------------------------------------------
+
+/** A partition to move (AlterPartitionReassignments): its target replicas, or null to cancel a move in progress. */
+export interface PartitionReassignmentRequest extends TopicPartitionRef {
+  /** The replicas to move to, the first one the preferred leader; null cancels the reassignment in progress. */
+  replicas: readonly number[] | null;
+}
+
+/** A reassignment in progress (ListPartitionReassignments). */
+export interface PartitionReassignment extends TopicPartitionRef {
+  /** The whole replica set while it runs: the targets first, then the original replicas being removed. */
+  replicas: number[];
+  addingReplicas: number[];
+  removingReplicas: number[];
+}

@@ -27,9 +27,33 @@
  */
 import type { Logger } from '../../log/logger.js';
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+import {
+  completeReassignment,
+  fitToReplicas,
+  invalidTarget,
+  isReassigning,
+  type LeaderAndIsr,
+  type OngoingReassignment,
+  originalReplicas,
+  type ReassignmentRequest,
+  type ReassignmentResult,
+  reassignTo,
+  sameAssignment,
+  sameList,
+  targetReplicas,
+} from '../reassignment.js';
 import { isZkError } from './errors.js';
-import type { VersionedState, ZkMetadataStore } from './zk-store.js';
-import { decodeController, decodeControllerEpoch, encodeController, encodeControllerEpoch, Paths } from './znodes.js';
+import type { AssignmentChange, VersionedState, ZkMetadataStore } from './zk-store.js';
+import {
+  decodeController,
+  decodeControllerEpoch,
+  decodeReassignment,
+  encodeController,
+  encodeControllerEpoch,
+  encodeReassignment,
+  type PartitionReplicas,
+  Paths,
+} from './znodes.js';
 
 export interface ControllerOptions {
   /** auto.leader.rebalance.enable */
@@ -49,6 +73,8 @@ export interface ElectionResult {
 }
 
 const PREFERRED = 0;
+/** Compare-and-set attempts of a reassignment request against concurrent changes of the same topic. */
+const REASSIGN_ATTEMPTS = 5;
 
 export class ZkController {
   private active = false;
@@ -214,6 +240,229 @@ export class ZkController {
     return out;
   }
 
+  /**
+   * AlterPartitionReassignments (KIP-455): starts, replaces or (null replicas) cancels the reassignment of each
+   * partition; resolves once the new assignments are in ZooKeeper (the new replicas then catch up and the
+   * reconciliation completes each reassignment). A ZooKeeper-submitted reassignment of the same partition is
+   * superseded and leaves /admin/reassign_partitions.
+   */
+  async alterPartitionReassignments(requests: readonly ReassignmentRequest[]): Promise<ReassignmentResult[]> {
+    if (!this.active) throw new KafkaError(ErrorCode.NOT_CONTROLLER, `broker ${this.nodeId} is not the controller`);
+    const byTopic = new Map<string, number[]>();
+    for (let i = 0; i < requests.length; i++) {
+      const list = byTopic.get(requests[i]!.topic) ?? [];
+      list.push(i);
+      byTopic.set(requests[i]!.topic, list);
+    }
+    const out: ReassignmentResult[] = new Array(requests.length);
+    for (const [topic, indices] of byTopic) {
+      const answers = await this.reassign(
+        topic,
+        indices.map((i) => requests[i]!),
+      );
+      indices.forEach((i, k) => {
+        out[i] = { topic, partition: requests[i]!.partition, ...answers[k]! };
+      });
+    }
+    const accepted = new Set(
+      out.filter((r) => r.errorCode === ErrorCode.NONE).map((r) => `${r.topic}\u0000${r.partition}`),
+    );
+    if (accepted.size > 0) {
+      await this.updateZkReassignments((e) => !accepted.has(`${e.topic}\u0000${e.partition}`)).catch((e: unknown) =>
+        this.logger.warn({ err: (e as Error).message }, 'could not update /admin/reassign_partitions'),
+      );
+      // Reassignments with nothing to add complete at once.
+      this.schedule();
+    }
+    return out;
+  }
+
+  /** ListPartitionReassignments: the reassignments in progress, of these partitions or (null) of all. */
+  listPartitionReassignments(
+    filter: readonly { topic: string; partitions: readonly number[] }[] | null,
+  ): OngoingReassignment[] {
+    if (!this.active) throw new KafkaError(ErrorCode.NOT_CONTROLLER, `broker ${this.nodeId} is not the controller`);
+    const out: OngoingReassignment[] = [];
+    const add = (topic: string, s: VersionedState | undefined): void => {
+      if (s === undefined || !isReassigning(s)) return;
+      out.push({ topic, partition: s.partition, replicas: s.replicas, adding: s.adding, removing: s.removing });
+    };
+    if (filter === null) {
+      for (const t of this.store.topics()) for (const s of this.store.states(t.name)) add(t.name, s);
+    } else {
+      for (const { topic, partitions } of filter) {
+        const states = this.store.states(topic);
+        for (const p of new Set(partitions)) add(topic, p >= 0 ? states[p] : undefined);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Writes new assignments for partitions of one topic (requests in order; a partition named twice gets the later
+   * on top of the earlier), retrying with the image read again when the topic changed meanwhile.
+   */
+  private async reassign(
+    topic: string,
+    requests: readonly { partition: number; replicas: readonly number[] | null }[],
+  ): Promise<{ errorCode: number; message: string | null }[]> {
+    let answers: { errorCode: number; message: string | null }[] = [];
+    for (let attempt = 0; attempt < REASSIGN_ATTEMPTS; attempt++) {
+      if (!this.active) return requests.map(() => notController(this.nodeId));
+      const states = this.store.states(topic);
+      const topicVersion = this.store.topicVersion(topic);
+      const live = this.eligible();
+      const changes = new Map<number, AssignmentChange>();
+      answers = requests.map(({ partition, replicas }) => {
+        const s = this.store.topic(topic) === undefined || partition < 0 ? undefined : states[partition];
+        if (s === undefined || s.zkVersion < 0) {
+          return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message: `${topic}-${partition} does not exist.` };
+        }
+        const before = changes.get(partition);
+        const current = before?.assignment ?? s;
+        let target: readonly number[];
+        if (replicas === null) {
+          if (!isReassigning(current)) {
+            return {
+              errorCode: ErrorCode.NO_REASSIGNMENT_IN_PROGRESS,
+              message: `No reassignment of ${topic}-${partition} is in progress.`,
+            };
+          }
+          target = originalReplicas(current);
+        } else {
+          const why = invalidTarget(current, replicas, live);
+          if (why !== null) return { errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, message: why };
+          target = replicas;
+        }
+        const assignment = reassignTo(current, target);
+        const state: LeaderAndIsr = before?.state ?? s;
+        const fitted = fitToReplicas(state, assignment.replicas, live);
+        if (fitted === 'no-leader') {
+          return {
+            errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+            message: `Changing the assignment of ${topic}-${partition} to [${assignment.replicas.join(',')}] would leave no in-sync replica to lead it (an unclean leader election).`,
+          };
+        }
+        changes.set(partition, { assignment, state: fitted ?? before?.state ?? null, stateVersion: s.zkVersion });
+        return { errorCode: ErrorCode.NONE, message: null };
+      });
+      for (const [p, change] of [...changes]) {
+        if (change.state === null && sameAssignment(change.assignment, states[p]!)) changes.delete(p);
+      }
+      if (changes.size === 0) return answers;
+      const ok = await this.store.writeAssignments(topic, topicVersion, changes, this.epoch, this.epochVersion);
+      if (ok) {
+        for (const [partition, { assignment, state }] of changes) {
+          this.logger.info(
+            { topic, partition, ...assignment, ...(state === null ? {} : { leader: state.leader, isr: state.isr }) },
+            isReassigning(assignment) ? 'partition reassignment started' : 'partition reassignment cancelled',
+          );
+        }
+        return answers;
+      }
+      if (await this.lostOffice()) return requests.map(() => notController(this.nodeId));
+    }
+    return answers.map((a) =>
+      a.errorCode === ErrorCode.NONE
+        ? { errorCode: ErrorCode.REQUEST_TIMED_OUT, message: `${topic} kept changing meanwhile; try again.` }
+        : a,
+    );
+  }
+
+  /** Whether the controller epoch moved on (then this broker steps down). */
+  private async lostOffice(): Promise<boolean> {
+    const epoch = await this.store.zk.get(Paths.controllerEpoch);
+    if (epoch !== null && epoch.stat.version === this.epochVersion) return false;
+    this.resign('the controller epoch moved on');
+    this.schedule();
+    return true;
+  }
+
+  private readonly onReassignRequest = (e: { type: string }): void => {
+    if ((e.type === 'created' || e.type === 'dataChanged') && this.active) this.schedule();
+  };
+
+  /** Reads /admin/reassign_partitions (and watches it): null when there is none. */
+  private async readZkReassignments(): Promise<{ entries: PartitionReplicas[]; version: number } | null> {
+    const zk = this.store.zk;
+    const found = await zk.get(Paths.reassignPartitions, { watch: this.onReassignRequest });
+    if (found === null) {
+      // Watch for its creation; created between the two reads, it is read now.
+      if ((await zk.exists(Paths.reassignPartitions, { watch: this.onReassignRequest })) !== null) this.again = true;
+      return null;
+    }
+    try {
+      return { entries: decodeReassignment(found.data), version: found.stat.version };
+    } catch (e) {
+      // Never readable: removed, or it would block every later request the ZooKeeper way.
+      this.logger.warn({ err: (e as Error).message }, 'unreadable /admin/reassign_partitions removed');
+      return { entries: [], version: found.stat.version };
+    }
+  }
+
+  /** Keeps the /admin/reassign_partitions entries `keep` accepts; removes the znode when none is left. */
+  private async updateZkReassignments(keep: (e: PartitionReplicas) => boolean): Promise<void> {
+    for (let attempt = 0; attempt < REASSIGN_ATTEMPTS; attempt++) {
+      const current = await this.readZkReassignments();
+      if (current === null) return;
+      const kept = current.entries.filter(keep);
+      if (kept.length === current.entries.length && kept.length > 0) return;
+      if (await this.writeZkReassignments(kept, current.version)) return;
+    }
+  }
+
+  private async writeZkReassignments(entries: readonly PartitionReplicas[], version: number): Promise<boolean> {
+    try {
+      await this.store.zk.multi([
+        { op: 'check', path: Paths.controllerEpoch, version: this.epochVersion },
+        entries.length === 0
+          ? { op: 'delete', path: Paths.reassignPartitions, version }
+          : { op: 'set', path: Paths.reassignPartitions, data: encodeReassignment(entries), version },
+      ]);
+      if (entries.length === 0) this.logger.info('every reassignment of /admin/reassign_partitions is done');
+      return true;
+    } catch (e) {
+      if (isZkError(e, 'BAD_VERSION') || isZkError(e, 'NO_NODE')) return false;
+      throw e;
+    }
+  }
+
+  /**
+   * Carries out /admin/reassign_partitions, the way older tools (kafka-reassign-partitions.sh --zookeeper) ask:
+   * entries not started yet are started (invalid ones dropped, as Kafka does), finished ones are removed, and the
+   * znode goes once none is left.
+   */
+  private async processZkReassignments(): Promise<void> {
+    const current = await this.readZkReassignments();
+    if (current === null) return;
+    const kept: PartitionReplicas[] = [];
+    for (const e of current.entries) {
+      if (!this.active) return;
+      const s = this.store.states(e.topic)[e.partition];
+      if (s === undefined) {
+        this.logger.warn({ topic: e.topic, partition: e.partition }, 'reassignment of an unknown partition dropped');
+        continue;
+      }
+      if (!isReassigning(s) && sameList(s.replicas, e.replicas)) {
+        this.logger.info({ topic: e.topic, partition: e.partition, replicas: e.replicas }, 'reassignment done');
+        continue;
+      }
+      if (!(isReassigning(s) && sameList(targetReplicas(s), e.replicas))) {
+        const [answer] = await this.reassign(e.topic, [{ partition: e.partition, replicas: e.replicas }]);
+        if (answer!.errorCode !== ErrorCode.NONE) {
+          this.logger.warn(
+            { topic: e.topic, partition: e.partition, replicas: e.replicas, err: answer!.message },
+            'reassignment in /admin/reassign_partitions refused',
+          );
+          continue;
+        }
+      }
+      kept.push(e);
+    }
+    if (kept.length === current.entries.length && kept.length > 0) return;
+    if (!(await this.writeZkReassignments(kept, current.version))) this.again = true;
+  }
+
   /** auto.leader.rebalance.enable: preferred elections for brokers leading too few of their preferred partitions. */
   private async rebalance(): Promise<void> {
     const live = this.eligible();
@@ -348,9 +597,42 @@ export class ZkController {
     }
   }
 
+  /**
+   * Completes the reassignment of `s` when every target replica is in sync (see reassignment.ts): the replicas
+   * become the targets, the removed ones leave the ISR, the leader moves when it is not a target, all in one
+   * write. False when this broker lost its office.
+   */
+  private async completeReassignment(topic: string, partition: number, live: ReadonlySet<number>): Promise<boolean> {
+    // The image as it is now (the reconciliation's copy may be older), with the topic version it goes with.
+    const s = this.store.states(topic)[partition];
+    const topicVersion = this.store.topicVersion(topic);
+    const done = s === undefined || s.zkVersion < 0 ? null : completeReassignment(s, s, live);
+    if (s === undefined || done === null) return true;
+    const { assignment, state } = done;
+    const same = state.leader === s.leader && state.leaderEpoch === s.leaderEpoch && sameList(state.isr, s.isr);
+    const ok = await this.store.writeAssignments(
+      topic,
+      topicVersion,
+      new Map([[partition, { assignment, state: same ? null : state, stateVersion: s.zkVersion }]]),
+      this.epoch,
+      this.epochVersion,
+    );
+    if (!ok) {
+      if (await this.lostOffice()) return false;
+      this.again = true;
+      return true;
+    }
+    this.logger.info(
+      { topic, partition: s.partition, replicas: assignment.replicas, leader: state.leader, isr: state.isr },
+      'partition reassignment completed',
+    );
+    return true;
+  }
+
   /** Brings every partition's leader and ISR in line with the live brokers. */
   private async reconcile(): Promise<void> {
     await this.deleteRequestedTopics();
+    await this.processZkReassignments();
     const registered = new Set(this.store.brokers().map((b) => b.id));
     const live = this.eligible();
     for (const topic of [...this.store.topics()]) {
@@ -358,7 +640,11 @@ export class ZkController {
       for (const s of this.store.states(topic.name)) {
         if (!this.active) return;
         const next = desiredState(s, live, unclean, registered);
-        if (next === null) continue;
+        if (next === null) {
+          // Settled: a reassignment whose targets are all in sync completes.
+          if (isReassigning(s) && !(await this.completeReassignment(topic.name, s.partition, live))) return;
+          continue;
+        }
         const ok = await this.store.writePartitionState(
           topic.name,
           s.partition,
@@ -368,12 +654,7 @@ export class ZkController {
         );
         if (!ok) {
           // Either the state moved on (read again and retry) or the epoch did (we are no longer the controller).
-          const epoch = await this.store.zk.get(Paths.controllerEpoch);
-          if (epoch === null || epoch.stat.version !== this.epochVersion) {
-            this.resign('the controller epoch moved on');
-            this.schedule();
-            return;
-          }
+          if (await this.lostOffice()) return;
           this.again = true;
         } else {
           this.logger.info(
@@ -384,6 +665,11 @@ export class ZkController {
       }
     }
   }
+}
+
+/** NOT_CONTROLLER for a request whose answer the controller could no longer write. */
+function notController(nodeId: number): { errorCode: number; message: string } {
+  return { errorCode: ErrorCode.NOT_CONTROLLER, message: `broker ${nodeId} is no longer the controller` };
 }
 
 /**

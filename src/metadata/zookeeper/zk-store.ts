@@ -23,6 +23,7 @@
 
 import type { Logger } from '../../log/logger.js';
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+import type { LeaderAndIsr, ReplicaAssignment } from '../reassignment.js';
 import type { BrokerInfo, MetadataChange, MetadataStore, NewTopic, PartitionState, TopicInfo } from '../types.js';
 import { randomUuid, ZERO_UUID } from '../uuid.js';
 import { isZkError, ZooKeeperError } from './errors.js';
@@ -64,6 +65,19 @@ export interface VersionedState extends PartitionState {
   /** Version of the state znode; -1 when it does not exist yet. */
   zkVersion: number;
   controllerEpoch: number;
+  /** Replicas being added / removed by a reassignment in progress (both empty when none runs). */
+  adding: readonly number[];
+  removing: readonly number[];
+}
+
+/**
+ * A partition's new assignment and, when they must change with it, its new leader, epoch and ISR, computed from
+ * the state znode at `stateVersion`.
+ */
+export interface AssignmentChange {
+  assignment: ReplicaAssignment;
+  state: LeaderAndIsr | null;
+  stateVersion: number;
 }
 
 export class ZkMetadataStore implements MetadataStore {
@@ -136,6 +150,11 @@ export class ZkMetadataStore implements MetadataStore {
 
   topics(): IterableIterator<TopicInfo> {
     return this.byName.values();
+  }
+
+  /** The version of the topic's znode as read into the image (its assignment), or -1 for an unknown topic. */
+  topicVersion(topic: string): number {
+    return this.topicVersions.get(topic) ?? -1;
   }
 
   /** The partition states of a topic with their znode versions (for the controller's compare-and-set writes). */
@@ -268,6 +287,14 @@ export class ZkMetadataStore implements MetadataStore {
     if (topic === undefined || version === undefined) {
       throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${name} does not exist`);
     }
+    const states = this.stateVersions.get(name) ?? [];
+    if (states.some((s) => s.adding.length > 0 || s.removing.length > 0)) {
+      // As Kafka: the controller rewrites this topic's znode while the reassignment runs.
+      throw new KafkaError(
+        ErrorCode.REASSIGNMENT_IN_PROGRESS,
+        `A partition reassignment is in progress for the topic '${name}'.`,
+      );
+    }
     const live = new Set(this.brokersById.keys());
     const from = topic.partitions.length;
     const all = [...topic.partitions.map((p) => [...p.replicas]), ...assignments.map((r) => [...r])];
@@ -343,23 +370,108 @@ export class ZkMetadataStore implements MetadataStore {
   }
 
   /**
+   * Rewrites partition assignments of `topic` (replicas, and the replicas a reassignment adds and removes) with the
+   * partition states that must change with them, in one multi that also checks /controller_epoch at
+   * `epochVersion`: the topic znode by compare-and-set on `topicVersion` (the version the changes were computed
+   * from; the other partitions' assignments are the image's, which is that version's when it still matches), each
+   * state znode on its change's `stateVersion`. False when any of them moved on (the image has read the topic again
+   * when this returns).
+   */
+  async writeAssignments(
+    topic: string,
+    topicVersion: number,
+    changes: ReadonlyMap<number, AssignmentChange>,
+    controllerEpoch: number,
+    epochVersion: number,
+  ): Promise<boolean> {
+    const info = this.byName.get(topic);
+    const version = this.topicVersions.get(topic);
+    const states = this.stateVersions.get(topic);
+    if (info === undefined || version === undefined || states === undefined) {
+      throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${topic} does not exist`);
+    }
+    if (version !== topicVersion) {
+      await this.enqueue(() => this.loadTopic(topic));
+      return false;
+    }
+    const assignments: number[][] = [];
+    const adding = new Map<number, number[]>();
+    const removing = new Map<number, number[]>();
+    const ops: ZkOp[] = [{ op: 'check', path: Paths.controllerEpoch, version: epochVersion }];
+    for (const s of states) {
+      const change = changes.get(s.partition);
+      const a = change?.assignment ?? s;
+      assignments.push([...a.replicas]);
+      // Kafka lists only the partitions being reassigned.
+      if (a.adding.length > 0) adding.set(s.partition, [...a.adding]);
+      if (a.removing.length > 0) removing.set(s.partition, [...a.removing]);
+      if (change?.state != null) {
+        if (change.stateVersion < 0) return false;
+        ops.push({
+          op: 'set',
+          path: Paths.partitionState(topic, s.partition),
+          data: encodePartitionState({ ...change.state, isr: [...change.state.isr], controllerEpoch }),
+          version: change.stateVersion,
+        });
+      }
+    }
+    ops.splice(1, 0, {
+      op: 'set',
+      path: Paths.topic(topic),
+      version,
+      data: encodeTopic({ topicId: info.id === ZERO_UUID ? null : info.id, assignments, adding, removing }),
+    });
+    try {
+      await this.zk.multi(ops);
+    } catch (e) {
+      if (!isZkError(e, 'BAD_VERSION') && !isZkError(e, 'NO_NODE')) throw storeError(e, `reassigning ${topic}`);
+      await this.enqueue(() => this.loadTopic(topic));
+      return false;
+    }
+    await this.enqueue(() => this.loadTopic(topic));
+    return true;
+  }
+
+  /**
    * The leader's ISR change (shrink or expand): written only while this broker still leads the partition in the
-   * same leader epoch, by compare-and-set on the state znode, keeping the controller epoch it holds. False when the
-   * state moved on meanwhile (the image then reads it again through its watch).
+   * same leader epoch, by compare-and-set on the state znode (keeping the controller epoch it holds) with the topic
+   * znode still at the version read, and only with replicas as members. False when either moved on meanwhile.
    */
   async updateIsr(topic: string, partition: number, leaderEpoch: number, isr: readonly number[]): Promise<boolean> {
     const s = this.stateVersions.get(topic)?.[partition];
-    if (s === undefined || s.zkVersion < 0 || s.leader !== this.options.nodeId || s.leaderEpoch !== leaderEpoch) {
+    const topicVersion = this.topicVersions.get(topic);
+    if (
+      s === undefined ||
+      topicVersion === undefined ||
+      s.zkVersion < 0 ||
+      s.leader !== this.options.nodeId ||
+      s.leaderEpoch !== leaderEpoch ||
+      !isr.every((r) => s.replicas.includes(r))
+    ) {
       return false;
     }
     try {
-      await this.zk.set(
-        Paths.partitionState(topic, partition),
-        encodePartitionState({ leader: s.leader, leaderEpoch, isr: [...isr], controllerEpoch: s.controllerEpoch }),
-        s.zkVersion,
-      );
+      // The topic znode too must be as read: a reassignment that just ended must not get a removed replica back.
+      await this.zk.multi([
+        { op: 'check', path: Paths.topic(topic), version: topicVersion },
+        {
+          op: 'set',
+          path: Paths.partitionState(topic, partition),
+          data: encodePartitionState({
+            leader: s.leader,
+            leaderEpoch,
+            isr: [...isr],
+            controllerEpoch: s.controllerEpoch,
+          }),
+          version: s.zkVersion,
+        },
+      ]);
     } catch (e) {
-      if (isZkError(e, 'BAD_VERSION') || isZkError(e, 'NO_NODE')) return false;
+      if (isZkError(e, 'BAD_VERSION') || isZkError(e, 'NO_NODE')) {
+        // Read the topic again (the watch does too) so that the next try sees what moved.
+        await this.enqueue(() => this.loadTopic(topic)).catch(() => {});
+        return false;
+      }
       throw e;
     }
     await this.enqueue(() => this.loadPartitionState(topic, partition));
@@ -521,10 +633,25 @@ export class ZkMetadataStore implements MetadataStore {
       }
     }
     const states: VersionedState[] = [];
-    for (let p = 0; p < znode.assignments.length; p++)
-      states.push(await this.readState(name, p, znode.assignments[p]!));
+    for (let p = 0; p < znode.assignments.length; p++) {
+      states.push(
+        await this.readState(name, p, {
+          replicas: znode.assignments[p]!,
+          adding: znode.adding.get(p) ?? [],
+          removing: znode.removing.get(p) ?? [],
+        }),
+      );
+    }
     this.topicVersions.set(name, found.stat.version);
     const before = this.byName.get(name);
+    // A reassignment's adding/removing replicas may change alone (a replaced reassignment with the same replicas).
+    const old = this.stateVersions.get(name) ?? [];
+    const reassignmentChanged = states
+      .filter((s, p) => {
+        const o = old[p];
+        return o !== undefined && (o.adding.join() !== s.adding.join() || o.removing.join() !== s.removing.join());
+      })
+      .map((s) => s.partition);
     const info: TopicInfo = {
       name,
       id: znode.topicId ?? before?.id ?? ZERO_UUID,
@@ -533,10 +660,11 @@ export class ZkMetadataStore implements MetadataStore {
       configs,
     };
     this.stateVersions.set(name, states);
-    this.put(before, info);
+    this.put(before, info, reassignmentChanged);
   }
 
-  private async readState(name: string, p: number, replicas: readonly number[]): Promise<VersionedState> {
+  private async readState(name: string, p: number, assignment: ReplicaAssignment): Promise<VersionedState> {
+    const { replicas, adding, removing } = assignment;
     const path = Paths.partitionState(name, p);
     const found = await this.zk.get(path, { watch: this.onStateEvent });
     if (found === null) {
@@ -551,6 +679,8 @@ export class ZkMetadataStore implements MetadataStore {
         isr: [],
         zkVersion: -1,
         controllerEpoch: 0,
+        adding,
+        removing,
       };
     }
     try {
@@ -564,6 +694,8 @@ export class ZkMetadataStore implements MetadataStore {
         isr: s.isr,
         zkVersion: found.stat.version,
         controllerEpoch: s.controllerEpoch,
+        adding,
+        removing,
       };
     } catch (e) {
       this.options.logger.warn({ topic: name, partition: p, err: (e as Error).message }, 'unreadable partition state');
@@ -576,6 +708,8 @@ export class ZkMetadataStore implements MetadataStore {
         isr: [],
         zkVersion: found.stat.version,
         controllerEpoch: 0,
+        adding,
+        removing,
       };
     }
   }
@@ -589,7 +723,7 @@ export class ZkMetadataStore implements MetadataStore {
       return;
     }
     const next = [...states];
-    next[p] = await this.readState(name, p, states[p]!.replicas);
+    next[p] = await this.readState(name, p, states[p]!);
     this.stateVersions.set(name, next);
     this.put(before, { ...before, partitions: next.map(toPartitionState) });
   }
@@ -605,7 +739,7 @@ export class ZkMetadataStore implements MetadataStore {
   }
 
   /** Replaces a topic in the image and emits what changed. */
-  private put(before: TopicInfo | undefined, info: TopicInfo): void {
+  private put(before: TopicInfo | undefined, info: TopicInfo, alsoChanged: readonly number[] = []): void {
     if (before !== undefined && before.id !== info.id) {
       // Deleted and created again between two reads: the listeners see both.
       this.removeTopic(info.name);
@@ -622,7 +756,9 @@ export class ZkMetadataStore implements MetadataStore {
     }
     const changed: number[] = [];
     const n = Math.min(before.partitions.length, info.partitions.length);
-    for (let p = 0; p < n; p++) if (!samePartition(before.partitions[p]!, info.partitions[p]!)) changed.push(p);
+    for (let p = 0; p < n; p++) {
+      if (!samePartition(before.partitions[p]!, info.partitions[p]!) || alsoChanged.includes(p)) changed.push(p);
+    }
     if (changed.length > 0) this.emit({ kind: 'partitions-changed', topic: info, partitions: changed });
     if (!sameConfigs(before.configs, info.configs)) this.emit({ kind: 'configs-changed', topic: info });
   }
