@@ -6,7 +6,8 @@
  *   once and the leader stays;
  * - a reassignment written to /admin/reassign_partitions (older tools) is carried out and the znode removed;
  * - cancelling a reassignment in progress restores the original replicas, the replica that had been added deletes
- *   its copy, and adding partitions meanwhile is refused (REASSIGNMENT_IN_PROGRESS);
+ *   its copy, and adding partitions meanwhile is refused (REASSIGNMENT_IN_PROGRESS); `samsa topic reassignments`
+ *   lists it and `samsa topic reassign --cancel` cancels it;
  * - a partition moves from two brokers to the two others while a producer writes with acks=all:
  *   ListPartitionReassignments shows the move while it runs (one of the new replicas is kept frozen until the other
  *   has caught up, so it cannot finish early) and nothing after; the leader moves to the first target; the original
@@ -31,6 +32,7 @@ import {
   KafkaError,
   type ListPartitionReassignmentsResponse,
 } from '../../src/protocol/index.js';
+import { type CliResult, runCli } from '../cli/run-cli.js';
 import { Cluster, eventually } from './support/cluster.js';
 import { skipWithoutZooKeeper } from './support/zookeeper.js';
 
@@ -67,6 +69,9 @@ async function createTopic(topic: string, replicas: number[]): Promise<void> {
 }
 
 let admin: Admin | undefined;
+
+const samsa = (c: Cluster, ...args: string[]): Promise<CliResult> =>
+  runCli([...args, '--bootstrap-server', c.bootstraps().join(',')]);
 
 /** Writes `n` messages `${prefix}${i}` with acks=all, one at a time. */
 async function write(c: Cluster, topic: string, prefix: string, n: number): Promise<void> {
@@ -237,7 +242,18 @@ describe('partition reassignment', { skip }, () => {
         (e: unknown) => e instanceof KafkaError && e.code === ErrorCode.REASSIGNMENT_IN_PROGRESS,
       );
 
-      await admin!.alterPartitionReassignments([{ topic: 'cancelled', partition: 0, replicas: null }]);
+      // Through the CLI: the listing, then the cancellation.
+      const listed = await samsa(c, 'topic', 'reassignments', 'cancelled', '--output', 'json');
+      assert.equal(listed.code, 0, listed.stderr);
+      assert.deepEqual(JSON.parse(listed.stdout), await admin!.listPartitionReassignments());
+      const table = await samsa(c, 'topic', 'reassignments');
+      assert.match(table.stdout, /TOPIC\s+PARTITION\s+REPLICAS\s+ADDING\s+REMOVING\n/);
+      assert.match(table.stdout, new RegExp(`cancelled\\s+0\\s+${[to, frozen, ...origin].join(',')}\\s`));
+      assert.deepEqual(await samsa(c, 'topic', 'reassign', 'cancelled', '--cancel'), {
+        code: 0,
+        stdout: 'Cancelled the reassignment of cancelled-0.\n',
+        stderr: '',
+      });
       assert.deepEqual(await admin!.listPartitionReassignments(), []);
       const p = (await c.partitions('cancelled'))[0]!;
       assert.deepEqual(p.replicaNodes, origin);
@@ -251,6 +267,9 @@ describe('partition reassignment', { skip }, () => {
         admin!.alterPartitionReassignments([{ topic: 'cancelled', partition: 0, replicas: null }]),
         (e: unknown) => e instanceof KafkaError && e.code === ErrorCode.NO_REASSIGNMENT_IN_PROGRESS,
       );
+      const again = await samsa(c, 'topic', 'reassign', 'cancelled', '--cancel');
+      assert.equal(again.code, 1);
+      assert.match(again.stderr, /cancelled-0: .*NO_REASSIGNMENT_IN_PROGRESS/);
     } finally {
       c.thaw(frozen);
     }

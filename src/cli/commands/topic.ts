@@ -1,12 +1,12 @@
 /**
- * `samsa topic`: create, list, describe, delete topics, change their configs and add partitions, through the Admin
- * client. Tables for people, `--output json` for scripts. Commands naming several topics do what they can: each
+ * `samsa topic`: create, list, describe, delete topics, change their configs, add partitions and move them to other
+ * brokers (reassign, reassignments), through the Admin client. Tables for people, `--output json` for scripts. Commands naming several topics do what they can: each
  * topic that fails is one line on stderr (exit status 1) and the others' results are printed as usual.
  *
  * The facts `topic describe` prints (partitions with leader, replicas and ISR, the topic id, the configs set on the
  * topic) come from `describeTopicReports`, which `samsa topics --describe` (kafka-tools.ts) prints Kafka's way.
  */
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import type { Admin, ConfigEntry } from '../../client/admin/index.js';
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import {
@@ -148,6 +148,19 @@ interface DescribeConfigOptions extends CommonOptions {
 
 interface AddPartitionsOptions extends CommonOptions {
   total: number;
+}
+
+interface ReassignOptions extends CommonOptions {
+  replicas?: number[];
+  partition: string[];
+  cancel?: boolean;
+}
+
+/** `--replicas 3,4`: broker ids, in order (the first is the preferred leader). */
+function brokerList(value: string): number[] {
+  const list = value.split(',').map((x) => x.trim());
+  if (list.some((x) => !/^\d+$/.test(x))) throw new InvalidArgumentError('a comma-separated list of broker ids.');
+  return list.map(Number);
 }
 
 export function registerTopic(program: Command): void {
@@ -383,6 +396,79 @@ export function registerTopic(program: Command): void {
           s.output,
           { topic: name, partitions: opts.total },
           () => `Topic ${name} now has ${opts.total} partitions.`,
+        );
+      }),
+    ),
+  );
+
+  registerReassign(topic);
+}
+
+function registerReassign(topic: Command): void {
+  addCommonOptions(
+    topic
+      .command('reassign <name>')
+      .description(
+        'move partitions to other brokers while they keep serving (KIP-455); `samsa topic reassignments` follows it',
+      )
+      .option('--replicas <ids>', 'the target brokers, e.g. 3,4 (the first is the preferred leader)', brokerList)
+      .option('--partition <n>', 'a partition to move (repeatable; default: every partition)', collect, [])
+      .option('--cancel', 'cancel the reassignment in progress instead: back to the original replicas'),
+  ).action((name: string, opts: ReassignOptions) =>
+    runCommand(opts, (s) =>
+      withAdmin(s, async (admin) => {
+        if ((opts.replicas === undefined) === (opts.cancel !== true)) {
+          throw new UsageError('reassign needs either --replicas or --cancel');
+        }
+        let partitions = opts.partition.map((p) => intArg(0)(p));
+        if (partitions.length === 0) {
+          await existingTopic(admin, name);
+          const [t] = await admin.describeTopics([name]);
+          partitions = t!.partitions.map((p) => p.partition);
+        }
+        const replicas = opts.cancel === true ? null : opts.replicas!;
+        const { results, failures } = await settled(
+          admin.alterPartitionReassignments(partitions.map((partition) => ({ topic: name, partition, replicas }))),
+        );
+        printLines(
+          s.output,
+          results.map((r) => ({ topic: r.topic, partition: r.partition, replicas })),
+          () =>
+            results.map((r) =>
+              replicas === null
+                ? `Cancelled the reassignment of ${r.topic}-${r.partition}.`
+                : `Reassigning ${r.topic}-${r.partition} to ${ids(replicas)}.`,
+            ),
+        );
+        reportFailures(failures, s, {
+          ...TOPIC_HINTS,
+          [ErrorCode.NO_REASSIGNMENT_IN_PROGRESS]: '`samsa topic reassignments` lists those in progress',
+        });
+      }),
+    ),
+  );
+
+  addCommonOptions(
+    topic
+      .command('reassignments [names...]')
+      .description('the partition reassignments in progress (of these topics; default: all)'),
+  ).action((names: string[], opts: CommonOptions) =>
+    runCommand(opts, (s) =>
+      withAdmin(s, async (admin) => {
+        let filter: { topic: string; partition: number }[] | undefined;
+        if (names.length > 0) {
+          const described = await settled(admin.describeTopics(names));
+          reportFailures(described.failures, s, TOPIC_HINTS);
+          filter = described.results.flatMap((t) =>
+            t.partitions.map((p) => ({ topic: t.name, partition: p.partition })),
+          );
+        }
+        const list = filter?.length === 0 ? [] : await admin.listPartitionReassignments(filter);
+        print(s.output, list, () =>
+          renderTable(
+            ['TOPIC', 'PARTITION', 'REPLICAS', 'ADDING', 'REMOVING'],
+            list.map((r) => [r.topic, r.partition, ids(r.replicas), ids(r.addingReplicas), ids(r.removingReplicas)]),
+          ),
         );
       }),
     ),
