@@ -1,7 +1,9 @@
 /**
  * The partitions this broker hosts. It follows the metadata store: a partition whose replicas include this node
- * gets a log (created in the least loaded log dir) and a `Partition`; a deleted topic's logs are removed; changed
- * topic configs are applied to the open logs. Produce and Fetch reach partitions through `get`.
+ * gets a log (created in the least loaded log dir) and a `Partition`, also when a reassignment adds this node to an
+ * existing partition; a deleted topic's logs are removed, as is the log of a partition whose replicas no longer
+ * include this node (a reassignment moved it away; at start, also what was moved away while this broker was down);
+ * changed topic configs are applied to the open logs. Produce and Fetch reach partitions through `get`.
  *
  * Waiters (long-poll fetches, acks=all produces) are told through `onDataChanged` whenever a partition's log end or
  * high watermark moves.

@@ -20,6 +20,17 @@
  * Topic deletions asked for the ZooKeeper way (a child of /admin/delete_topics, as Kafka's older tools write) are
  * carried out by the controller, which then removes the request.
  *
+ * Partition reassignment (KIP-455; the state computations are in ../reassignment.ts): AlterPartitionReassignments
+ * writes the full replica set (targets first, then the original replicas) with the replicas being added and removed
+ * into the topic znode; the brokers newly listed host the partition and fetch it as followers. Every reconciliation
+ * (any metadata change: an ISR growing, a broker coming back, a new controller taking office) completes the
+ * reassignments whose targets are all in the ISR, in one write of the topic znode and the partition state (replicas
+ * = targets, ISR within them, a new leader when the current one is not a live target); the brokers no longer listed
+ * drop the partition and delete its log. Cancelling (null targets) reassigns to the original replicas. Requests
+ * written to /admin/reassign_partitions (kafka-reassign-partitions.sh --zookeeper) are started the same way,
+ * removed from the znode once done (or refused), and the znode goes once empty; an API request for the same
+ * partition supersedes them.
+ *
  * Fencing: every write is a multi that also checks the /controller_epoch znode version read when taking office,
  * and sets the state znode only at the version the image holds. A controller that lost its office (its session
  * expired, another broker bumped the epoch) can therefore change nothing; it learns of it from the failed check,

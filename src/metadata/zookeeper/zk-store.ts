@@ -7,7 +7,11 @@
  * Writes go to ZooKeeper first, as atomic multi-operations, and become visible when the image has read them back:
  * a topic (assignment, partition states with a leader among the live replicas, config overrides) is created in
  * one multi, so no broker ever sees half a topic; partitions are added with a compare-and-set on the topic's
- * znode version; config changes also leave a /config/changes notification, as Kafka's admin client does.
+ * znode version (refused while a reassignment runs, as in Kafka); config changes also leave a /config/changes
+ * notification, as Kafka's admin client does. The controller's reassignment writes (`writeAssignments`) change the
+ * topic znode's replicas and adding/removing replicas together with the partition states that must change with
+ * them, in one multi of compare-and-sets; a leader's ISR change also checks that the topic znode is still the one
+ * it read, so a replica a reassignment just removed never gets back into an ISR.
  *
  * Registration: once the listeners are bound, `register` creates the ephemeral /brokers/ids/<id>. A registration
  * still held by a previous process of the same id (killed, its session not yet expired) is waited out for up to
