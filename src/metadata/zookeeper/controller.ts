@@ -98,6 +98,11 @@ export class ZkController {
   private stopped = false;
   private running: Promise<void> | null = null;
   private again = false;
+  /**
+   * Reconciliations and AlterPartitionReassignments take turns: a request's writes (its new assignments, then the
+   * ZooKeeper-submitted entries it supersedes) never interleave with a reconciliation carrying those entries out.
+   */
+  private turn: Promise<unknown> = Promise.resolve();
   private readonly unsubscribe: (() => void)[] = [];
 
   constructor(
@@ -259,6 +264,13 @@ export class ZkController {
    */
   async alterPartitionReassignments(requests: readonly ReassignmentRequest[]): Promise<ReassignmentResult[]> {
     if (!this.active) throw new KafkaError(ErrorCode.NOT_CONTROLLER, `broker ${this.nodeId} is not the controller`);
+    const out = await this.inTurn(() => this.alterInTurn(requests));
+    // Reassignments with nothing to add complete at once.
+    if (out.some((r) => r.errorCode === ErrorCode.NONE)) this.schedule();
+    return out;
+  }
+
+  private async alterInTurn(requests: readonly ReassignmentRequest[]): Promise<ReassignmentResult[]> {
     const byTopic = new Map<string, number[]>();
     for (let i = 0; i < requests.length; i++) {
       const list = byTopic.get(requests[i]!.topic) ?? [];
@@ -279,11 +291,10 @@ export class ZkController {
       out.filter((r) => r.errorCode === ErrorCode.NONE).map((r) => `${r.topic}\u0000${r.partition}`),
     );
     if (accepted.size > 0) {
+      // The latest reassignment of a partition wins, as in Kafka: one asked for through ZooKeeper is forgotten.
       await this.updateZkReassignments((e) => !accepted.has(`${e.topic}\u0000${e.partition}`)).catch((e: unknown) =>
         this.logger.warn({ err: (e as Error).message }, 'could not update /admin/reassign_partitions'),
       );
-      // Reassignments with nothing to add complete at once.
-      this.schedule();
     }
     return out;
   }
@@ -361,7 +372,14 @@ export class ZkController {
         if (change.state === null && sameAssignment(change.assignment, states[p]!)) changes.delete(p);
       }
       if (changes.size === 0) return answers;
-      const ok = await this.store.writeAssignments(topic, topicVersion, changes, this.epoch, this.epochVersion);
+      let ok: boolean;
+      try {
+        ok = await this.store.writeAssignments(topic, topicVersion, changes, this.epoch, this.epochVersion);
+      } catch (e) {
+        // The topic went meanwhile, or ZooKeeper failed: the accepted partitions get that error.
+        const errorCode = e instanceof KafkaError ? e.code : ErrorCode.UNKNOWN_SERVER_ERROR;
+        return answers.map((a) => (a.errorCode === ErrorCode.NONE ? { errorCode, message: (e as Error).message } : a));
+      }
       if (ok) {
         for (const [partition, { assignment, state }] of changes) {
           this.logger.info(
@@ -536,7 +554,14 @@ export class ZkController {
 
   private async step(): Promise<void> {
     if (!this.active) await this.elect();
-    if (this.active) await this.reconcile();
+    if (this.active) await this.inTurn(() => this.reconcile());
+  }
+
+  /** Runs `work` once the reconciliation or request before it has finished. */
+  private inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.turn.then(work, work);
+    this.turn = run.catch(() => {});
+    return run;
   }
 
   private async elect(): Promise<void> {
