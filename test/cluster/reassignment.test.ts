@@ -4,7 +4,8 @@
  * - bad requests get Kafka's codes (NOT_CONTROLLER away from the controller, UNKNOWN_TOPIC_OR_PARTITION,
  *   INVALID_REPLICA_ASSIGNMENT, NO_REASSIGNMENT_IN_PROGRESS); the same replicas in another order take effect at
  *   once and the leader stays;
- * - a reassignment written to /admin/reassign_partitions (older tools) is carried out and the znode removed;
+ * - a reassignment written to /admin/reassign_partitions (older tools) is carried out and the znode removed; a
+ *   request through the API for the same partition supersedes it (the entry goes, the API's target wins);
  * - cancelling a reassignment in progress restores the original replicas, the replica that had been added deletes
  *   its copy, and adding partitions meanwhile is refused (REASSIGNMENT_IN_PROGRESS); `samsa topic reassignments`
  *   lists it and `samsa topic reassign --cancel` cancels it;
@@ -212,6 +213,39 @@ describe('partition reassignment', { skip }, () => {
       values,
       Array.from({ length: 50 }, (_, i) => `zk-${i}`),
     );
+  });
+
+  it('a request through the API supersedes a /admin/reassign_partitions entry for the same partition', async () => {
+    const c = cluster!;
+    const { origin, to, frozen } = await roles(c);
+    await createTopic('superseded', origin);
+    await c.waitFullIsr('superseded', WAIT_MS);
+    c.freeze(frozen);
+    try {
+      await zk!.create(
+        Paths.reassignPartitions,
+        encodeReassignment([{ topic: 'superseded', partition: 0, replicas: [to, frozen] }]),
+      );
+      await eventually('the ZooKeeper request started', async () => {
+        const [r] = await admin!.listPartitionReassignments();
+        assert.deepEqual(r?.addingReplicas, [to, frozen]);
+      });
+      const target = [origin[1]!, to];
+      await admin!.alterPartitionReassignments([{ topic: 'superseded', partition: 0, replicas: target }]);
+      assert.equal(await zk!.exists(Paths.reassignPartitions), null, 'the superseded request is gone');
+      await eventually('moved to the API target', async () => {
+        const p = (await c.partitions('superseded'))[0]!;
+        assert.deepEqual(p.replicaNodes, target);
+        assert.deepEqual([...p.isrNodes].sort(), [...target].sort());
+        assert.deepEqual(await admin!.listPartitionReassignments(), []);
+      });
+    } finally {
+      c.thaw(frozen);
+    }
+    await eventually(`broker ${origin[0]} deleted its copy`, async () =>
+      assert.ok(!hasCopy(c, origin[0]!, 'superseded')),
+    );
+    assert.ok(!hasCopy(c, frozen, 'superseded'));
   });
 
   it('cancelling restores the original replicas; the replica added meanwhile deletes its copy', async () => {
