@@ -68,6 +68,11 @@ export interface NewTopic {
 export interface MetadataStore {
   readonly clusterId: string;
   controllerId(): number;
+  /**
+   * Whether this broker may act on the image as a leader: false in cluster mode while its ZooKeeper session may
+   * have expired and until a new one has re-read the image.
+   */
+  sessionCurrent(): boolean;
   brokers(): readonly BrokerInfo[];
   broker(id: number): BrokerInfo | undefined;
   topic(name: string): TopicInfo | undefined;

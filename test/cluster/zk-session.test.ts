@@ -76,6 +76,7 @@ describe('ZooKeeper sessions under faults', { skip }, () => {
         await (how === 'stop' ? zk.stop() : zk.kill());
         await disconnected;
         assert.equal(client.state, 'disconnected');
+        assert.equal(client.heardWithinTimeout(), true, 'within the session timeout the session is still ours');
         // Made while disconnected: waits for the reconnect instead of failing.
         const waiting = client.get(`${base}/eph`);
         const reconnected = nextEvent(client, 'connected');
@@ -259,12 +260,18 @@ describe('ZooKeeper sessions under faults', { skip }, () => {
     const client = await ZkClient.connect(zk.connectString, { sessionTimeoutMs: SHORT_SESSION_MS });
     try {
       await client.create('/stalled', '', { ephemeral: true });
+      assert.equal(client.heardWithinTimeout(), true);
       const expired = nextEvent(client, 'expired');
       // Blocks this whole process (observer included, its session is long), as a stop-the-world pause would.
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2_500);
+      // Known at once, before any timer or socket event of the thawed process has run.
+      assert.equal(client.state, 'connected');
+      assert.equal(client.heardWithinTimeout(), false);
       await expired;
+      assert.equal(client.heardWithinTimeout(), false);
       await until('the server deleted the ephemeral', async () => (await observer.exists('/stalled')) === null);
       await client.renewSession();
+      assert.equal(client.heardWithinTimeout(), true);
       await client.create('/stalled', '', { ephemeral: true });
     } finally {
       await client.close();

@@ -50,6 +50,21 @@ function topicResponse(
   };
 }
 
+/**
+ * A broker whose ZooKeeper session may have expired does not name itself leader: the controller may have moved its
+ * partitions already, and clients would come back with writes it must refuse. They see the partition leaderless
+ * (retriable) and ask again.
+ */
+function withoutOwnLeadership(topics: MetadataResponseMetadataResponseTopic[], self: number): void {
+  for (const t of topics) {
+    for (const p of t.partitions) {
+      if (p.leaderId !== self) continue;
+      p.leaderId = -1;
+      p.errorCode = ErrorCode.LEADER_NOT_AVAILABLE;
+    }
+  }
+}
+
 function missing(name: string | null, topicId: string, errorCode: number): MetadataResponseMetadataResponseTopic {
   return {
     errorCode,
@@ -129,6 +144,7 @@ export default function metadataHandler(broker: BrokerContext): Handler<Metadata
           }),
         );
       }
+      if (!broker.metadata.sessionCurrent()) withoutOwnLeadership(topics, broker.nodeId);
       return {
         throttleTimeMs: 0,
         brokers: brokers(ctx),

@@ -26,14 +26,15 @@ const notFound: Lookup = { partition: null, errorCode: ErrorCode.UNKNOWN_TOPIC_O
 const notLeader: Lookup = { partition: null, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
 
 /**
- * The partition `topic`/`index` if this broker leads it. `currentLeaderEpoch` (-1: not checked) fences clients with
+ * The partition `topic`/`index` if this broker leads it, and its ZooKeeper session is current (one that may have
+ * expired may no longer lead it). `currentLeaderEpoch` (-1: not checked) fences clients with
  * a stale or future view: FENCED_LEADER_EPOCH when theirs is older, UNKNOWN_LEADER_EPOCH when newer.
  */
 export function leaderPartition(broker: BrokerContext, topic: string, index: number, currentLeaderEpoch = -1): Lookup {
   const info = broker.metadata.topic(topic);
   if (info === undefined || index < 0 || index >= info.partitions.length) return notFound;
   const partition = broker.replicas.get(topic, index);
-  if (partition === undefined || !partition.isLeader) return notLeader;
+  if (partition === undefined || !partition.isLeader || !broker.metadata.sessionCurrent()) return notLeader;
   if (currentLeaderEpoch !== -1 && currentLeaderEpoch !== partition.leaderEpoch) {
     return {
       partition: null,

@@ -113,6 +113,11 @@ export class EmbeddedMetadataStore implements MetadataStore {
     return this.self.id;
   }
 
+  /** A single node has no session to lose. */
+  sessionCurrent(): boolean {
+    return true;
+  }
+
   brokers(): readonly BrokerInfo[] {
     return [this.self];
   }

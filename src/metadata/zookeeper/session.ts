@@ -143,6 +143,20 @@ export class ZkSession extends EventEmitter<ZkClientEvents> {
     return this.negotiatedTimeoutMs;
   }
 
+  /**
+   * Whether no server can have expired the session yet: it is connected (or between servers) and a server answered
+   * a request sent less than the session timeout ago. A server times a session out from the last packet it
+   * received, which was no earlier than that request, so until then this client is still the session's owner and
+   * what it holds (ephemerals, the image its watches keep) is not yet someone else's. After a stall (a frozen or
+   * overloaded process) this turns false before any timer has noticed, in the first event-loop turn.
+   */
+  heardWithinTimeout(now: number = Date.now()): boolean {
+    return (
+      (this.state_ === 'connected' || this.state_ === 'disconnected') &&
+      now - this.lastHeardSentAt < this.negotiatedTimeoutMs
+    );
+  }
+
   /** "host:port" of the server of the current or last connection. */
   get server(): string {
     return this.server_;

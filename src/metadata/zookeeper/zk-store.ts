@@ -99,6 +99,8 @@ export class ZkMetadataStore implements MetadataStore {
   private chain: Promise<unknown> = Promise.resolve();
   private self: BrokerInfo | null = null;
   private closed = false;
+  /** From a session's expiry until the next one has registered and re-read the image. */
+  private renewing = false;
 
   private constructor(
     readonly zk: ZkClient,
@@ -129,6 +131,16 @@ export class ZkMetadataStore implements MetadataStore {
 
   controllerId(): number {
     return this.controller;
+  }
+
+  /**
+   * False while the session may have expired on ZooKeeper (not heard from within its timeout: the controller may
+   * already have moved this broker's partitions) and until a new session has re-read the image. A broker then
+   * neither leads nor names itself leader: a thawed process would otherwise take writes for partitions another
+   * broker leads, and acknowledge acks=1 ones that its truncation then drops.
+   */
+  sessionCurrent(): boolean {
+    return !this.renewing && this.zk.heardWithinTimeout();
   }
 
   /** The epoch of the controller, as last read from /controller_epoch. */
@@ -793,6 +805,7 @@ export class ZkMetadataStore implements MetadataStore {
   private onExpired(reason: string): void {
     if (this.closed) return;
     this.options.logger.warn({ reason }, 'ZooKeeper session expired: opening a new one');
+    this.renewing = true;
     void this.renew();
   }
 
@@ -802,6 +815,7 @@ export class ZkMetadataStore implements MetadataStore {
         await this.zk.renewSession();
         if (this.self !== null) await this.register(this.self);
         await this.enqueue(() => this.syncAll());
+        this.renewing = false;
         this.options.logger.info({ sessionId: this.zk.sessionId.toString(16) }, 'ZooKeeper session renewed');
         for (const l of this.sessionListeners) l();
         return;
