@@ -102,6 +102,13 @@ describe('leadership: controlled shutdown and preferred leader election', { skip
 
   it('a broker stopped with SIGTERM hands its leaderships over before it leaves', async () => {
     await eventually('full ISRs', () => allPreferred(c!));
+    // A partition with one replica on the broker has nowhere to go: the broker does not wait for it.
+    const admin = new Admin({ bootstrapServers: [c!.brokers.get(1)!.bootstrap] });
+    try {
+      await admin.createTopics([{ name: 'single-replica', assignments: [[2], [2]] }]);
+    } finally {
+      await admin.close();
+    }
     const victim = c!.brokers.get(2)!;
     const led = (await partitions(c!)).filter((p) => p.leaderId === 2).map((p) => p.partitionIndex);
     assert.ok(led.length > 0, 'broker 2 leads partitions');
@@ -110,6 +117,7 @@ describe('leadership: controlled shutdown and preferred leader election', { skip
     const handedOver = victim.logs.find((l) => l.msg === 'controlled shutdown');
     assert.ok(handedOver !== undefined, `controlled shutdown logged: ${order.join(' | ')}`);
     assert.equal(handedOver.remaining, 0, 'nothing left to move');
+    assert.equal(victim.logs.filter((l) => l.msg === 'controlled shutdown').length, 1, 'asked once');
     assert.ok(order.indexOf('controlled shutdown') < order.indexOf('broker stopped'));
     // The controller moved them while broker 2 was still registered: new leaders from the ISR, epochs bumped.
     for (const p of await partitions(c!)) {
