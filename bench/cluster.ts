@@ -222,6 +222,21 @@ class AckLog {
     return undefined;
   }
 
+  /**
+   * The longest time in [from, to] without an acknowledgement: from `from` to the first one after it, between
+   * consecutive ones, and from the last one to `to`. With one write at a time, how long writing stalled.
+   */
+  longestGap(from: number, to: number): number {
+    let last = from;
+    let longest = 0;
+    for (const at of this.acked) {
+      if (at <= from || at > to) continue;
+      longest = Math.max(longest, at - last);
+      last = at;
+    }
+    return Math.max(longest, to - last);
+  }
+
   /** Forgets what is older than `t` (the log would otherwise hold every write of the section). */
   trim(t: number): void {
     let i = 0;
@@ -403,6 +418,12 @@ export async function benchCluster(): Promise<{ blocks: string[] }> {
               acked - t0,
               name === 'librdkafka' ? undefined : `${label}: first write acknowledged, librdkafka`,
             );
+            failover.add(
+              `${label}: longest wait for an acknowledgement, ${name}`,
+              'ms',
+              log.longestGap(t0, acked),
+              name === 'librdkafka' ? undefined : `${label}: longest wait for an acknowledgement, librdkafka`,
+            );
           }
           // Back on its port and data directory; the next repeat starts once it is in every ISR again.
           const restartAt = wall();
@@ -576,10 +597,14 @@ export async function benchCluster(): Promise<{ blocks: string[] }> {
       'zookeeper.session.timeout.ms of 18000 the kill -9 rows grow by about 12 s (SAMSA_BENCH_CLUSTER_SESSION_MS ' +
       "measures it); Kafka's brokers have the same bound in ZooKeeper mode. A broker that only stalls (a long GC " +
       'pause) must not lose its leaderships, which is what keeps the timeout from being much shorter',
-    'SIGTERM: the broker closes its listeners, stops, flushes its logs and then closes its ZooKeeper session, ' +
-      'which deletes its ephemeral znodes at once, so the controller moves leadership without waiting for an expiry. ' +
-      'samsa has no controlled shutdown (ControlledShutdown, which in Kafka moves leaderships away before the ' +
-      'listeners close): writes fail from the moment the listeners close until the new leader is elected',
+    'SIGTERM: controlled shutdown, as in Kafka: the broker first asks the controller (ControlledShutdown) to move ' +
+      'its leaderships to other in-sync replicas and take it out of the ISRs, then closes its listeners, flushes its ' +
+      'logs and closes its ZooKeeper session. Writers get NOT_LEADER_OR_FOLLOWER from the old leader and go to the ' +
+      'new one while the old process is still stopping; "first write acknowledged" still counts only writes sent ' +
+      'after the process exited, so it includes the stop itself',
+    'longest wait for an acknowledgement: the longest time without one, from the signal to the first ' +
+      'acknowledgement of a write sent after the exit (each writer has one write in flight at a time, so this is how ' +
+      'long its writing stalled)',
     `throughput: ${MESSAGES.toLocaleString('en')} x 1 KiB random values per timed run, null keys, no compression, ` +
       `to topics of ${PARTITIONS} partitions (rf 3 with min.insync.replicas 2; leaders ${leaders}); samsa's Producer ` +
       `runs in this process (lingerMs 5, batchSize 16384, idempotent with acks=all as by default; arrays of ${CHUNK} ` +
