@@ -23,6 +23,7 @@ import {
   writeRequestHeader,
 } from '../../protocol/index.js';
 import { KafkaClientError, KafkaConnectionError, KafkaTimeoutError } from '../errors.js';
+import { FrameReceiver } from './frame-receiver.js';
 
 export interface ConnectionOptions {
   host: string;
@@ -51,12 +52,8 @@ const API_VERSIONS = 18;
 export class BrokerConnection {
   readonly address: string;
   private readonly requestTimeoutMs: number;
-  private readonly maxResponseBytes: number;
   private readonly waiting = new Map<number, Waiting>();
   private nextCorrelationId = 0;
-  private chunks: Buffer[] = [];
-  private buffered = 0;
-  private frameSize = -1;
   private closedError: Error | null = null;
   private readonly closeListeners: ((e: Error) => void)[] = [];
   /** apiKey -> [min, max] the broker supports. */
@@ -64,13 +61,19 @@ export class BrokerConnection {
 
   private constructor(
     private readonly socket: net.Socket,
+    receiver: FrameReceiver,
     private readonly options: ConnectionOptions,
   ) {
     this.address = `${options.host}:${options.port}`;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
-    this.maxResponseBytes = options.maxResponseBytes ?? 256 * 1024 * 1024;
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    receiver.attach({
+      frame: (frame) => {
+        if (this.closedError === null) this.dispatch(frame);
+      },
+      badSize: (size) =>
+        this.fail(new KafkaConnectionError(`${this.address}: answer of ${size} bytes is out of bounds`, this.address)),
+    });
     socket.on('error', (e) =>
       this.fail(new KafkaConnectionError(`${this.address}: ${e.message}`, this.address, { cause: e })),
     );
@@ -80,8 +83,10 @@ export class BrokerConnection {
   /** Connects and negotiates API versions. */
   static async connect(options: ConnectionOptions): Promise<BrokerConnection> {
     const address = `${options.host}:${options.port}`;
+    const receiver = new FrameReceiver(options.maxResponseBytes ?? 256 * 1024 * 1024);
     const socket = await new Promise<net.Socket>((resolve, reject) => {
-      const s = net.connect({ host: options.host, port: options.port });
+      // Reads go where the receiver says: into the frame being read, not into chunks copied into it later.
+      const s = net.connect({ host: options.host, port: options.port, onread: receiver.onread });
       const timer = setTimeout(() => {
         s.destroy();
         reject(new KafkaConnectionError(`${address}: connection timed out`, address));
@@ -96,7 +101,7 @@ export class BrokerConnection {
         reject(new KafkaConnectionError(`${address}: ${e.message}`, address, { cause: e }));
       });
     });
-    const conn = new BrokerConnection(socket, options);
+    const conn = new BrokerConnection(socket, receiver, options);
     try {
       await conn.negotiate();
     } catch (e) {
@@ -211,51 +216,6 @@ export class BrokerConnection {
       for (const c of chunks) this.socket.write(c);
       this.socket.uncork();
     }
-  }
-
-  private onData(chunk: Buffer): void {
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
-    for (;;) {
-      if (this.frameSize < 0) {
-        if (this.buffered < 4) return;
-        const size = this.take(4).readInt32BE(0);
-        if (size < 4 || size > this.maxResponseBytes) {
-          this.fail(
-            new KafkaConnectionError(`${this.address}: answer of ${size} bytes is out of bounds`, this.address),
-          );
-          return;
-        }
-        this.frameSize = size;
-      }
-      if (this.buffered < this.frameSize) return;
-      const frame = this.take(this.frameSize);
-      this.frameSize = -1;
-      this.dispatch(frame);
-      if (this.closedError !== null) return;
-    }
-  }
-
-  /** The next `n` buffered bytes (a view when they lie in one chunk). */
-  private take(n: number): Buffer {
-    this.buffered -= n;
-    const first = this.chunks[0]!;
-    if (first.length >= n) {
-      if (first.length === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
-      return first.subarray(0, n);
-    }
-    const out = Buffer.allocUnsafe(n);
-    let filled = 0;
-    while (filled < n) {
-      const c = this.chunks[0]!;
-      const used = Math.min(c.length, n - filled);
-      c.copy(out, filled, 0, used);
-      filled += used;
-      if (used === c.length) this.chunks.shift();
-      else this.chunks[0] = c.subarray(used);
-    }
-    return out;
   }
 
   private dispatch(frame: Buffer): void {
