@@ -10,7 +10,7 @@
 //   {"op":"close"}        closes the producer; answers {"ok":true}
 //   {"op":"consume", bootstrap, topic, group, count}
 //       opens the library's consumer in a new group `group`, reads `count` messages of `topic` from the beginning,
-//       closes it; answers {"ok":true, seconds, messages}, the seconds from creating the consumer to the count-th
+//       closes it; answers {"ok":true, seconds, messages, cpuSeconds}, the seconds from creating the consumer to the count-th
 //       message: connecting and joining the group are part of it (timing from the first message would leave out
 //       the decoding of whatever the first fetch brought, which KafkaJS does before its first eachBatch)
 // Errors answer {"ok":false, error}.
@@ -26,12 +26,15 @@
 // Consumers: each library's fastest documented way to see every message: samsa's consume() with eachBatch,
 // KafkaJS's run() with eachBatch, @platformatic/kafka's consume() stream with 'data' events. All three join a fresh
 // group (KafkaJS and @platformatic/kafka have no group-less consumer), start at the earliest offset and never
-// commit; messages are counted, values not copied.
+// commit; messages are counted, values not copied. `fetch-only` is the reference: a bare Fetch loop (below).
+// Every consume answer carries the CPU time (user + system) the worker process used for it.
 
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { Consumer } from '../src/client/consumer/index.js';
+import { BrokerConnection } from '../src/client/network/connection.js';
 import { Producer } from '../src/client/producer/index.js';
+import type { FetchResponse } from '../src/protocol/index.js';
 
 export interface OpenCommand {
   op: 'open';
@@ -54,13 +57,17 @@ export interface ConsumeCommand {
   op: 'consume';
   bootstrap: string;
   topic: string;
+  /** The topic's partition count (the Fetch loop asks for all of them). */
+  partitions: number;
   group: string;
   count: number;
 }
 
 export type Command = OpenCommand | ConsumeCommand | { op: 'run'; count: number } | { op: 'close' };
 
-export type Answer = { ok: true; seconds?: number; messages?: number } | { ok: false; error: string };
+export type Answer =
+  | { ok: true; seconds?: number; messages?: number; cpuSeconds?: number }
+  | { ok: false; error: string };
 
 /** What the workload needs from a library: send an array of values, close. */
 interface Driver {
@@ -266,11 +273,70 @@ async function kafkajsConsume(c: ConsumeCommand): Promise<number> {
   }
 }
 
+/**
+ * The reference for consuming: how fast the broker hands this topic to a client that does nothing with it. Fetch
+ * requests as a consumer sends them (every partition, 1 MiB each, 50 MiB in all, one request at a time) over
+ * samsa's connection, the next offsets and the record counts read from the batch headers; no group, no decoding, no
+ * CRC check. Timed from connecting.
+ */
+async function fetchOnlyConsume(c: ConsumeCommand): Promise<number> {
+  const started = performance.now();
+  const [host = '', port = ''] = c.bootstrap.split(':');
+  const conn = await BrokerConnection.connect({ host, port: Number(port), clientId: 'samsa-bench-fetch-only' });
+  try {
+    const offsets = new Array<bigint>(c.partitions).fill(0n);
+    let seen = 0;
+    while (seen < c.count) {
+      const res = await conn.send<FetchResponse>(1, 11, {
+        replicaId: -1,
+        maxWaitMs: 500,
+        minBytes: 1,
+        maxBytes: 52_428_800,
+        isolationLevel: 0,
+        sessionId: 0,
+        sessionEpoch: -1,
+        topics: [
+          {
+            topic: c.topic,
+            partitions: offsets.map((fetchOffset, partition) => ({
+              partition,
+              currentLeaderEpoch: -1,
+              fetchOffset,
+              logStartOffset: -1n,
+              partitionMaxBytes: 1_048_576,
+            })),
+          },
+        ],
+        forgottenTopicsData: [],
+        rackId: '',
+      });
+      for (const t of res.responses) {
+        for (const p of t.partitions) {
+          const records = p.records;
+          if (records === null) continue;
+          // v2 batch header: batchLength at 8, lastOffsetDelta at 23, recordCount at 57.
+          for (let pos = 0; records.length - pos >= 61; ) {
+            const size = 12 + records.readInt32BE(pos + 8);
+            if (size > records.length - pos) break;
+            seen += records.readInt32BE(pos + 57);
+            offsets[p.partitionIndex] = records.readBigInt64BE(pos) + BigInt(records.readInt32BE(pos + 23)) + 1n;
+            pos += size;
+          }
+        }
+      }
+    }
+    return (performance.now() - started) / 1000;
+  } finally {
+    conn.close();
+  }
+}
+
 const CONSUMERS: Record<string, (c: ConsumeCommand) => Promise<number>> = {
   samsa: samsaConsume,
   'samsa-send': samsaConsume,
   platformatic: platformaticConsume,
   kafkajs: kafkajsConsume,
+  'fetch-only': fetchOnlyConsume,
 };
 
 /** Produces `count` messages through `driver`; resolves with the seconds from the first array to the last report. */
@@ -293,7 +359,9 @@ async function produce(driver: Driver, c: OpenCommand, pool: Buffer[], count: nu
 async function main(): Promise<void> {
   const library = process.argv[2] ?? '';
   const open = DRIVERS[library];
-  if (open === undefined) throw new Error(`unknown library '${library}': one of ${Object.keys(DRIVERS).join(', ')}`);
+  if (open === undefined && CONSUMERS[library] === undefined) {
+    throw new Error(`unknown library '${library}': one of ${Object.keys(CONSUMERS).join(', ')}`);
+  }
   let driver: Driver | null = null;
   let config: OpenCommand | null = null;
   let pool: Buffer[] = [];
@@ -306,14 +374,17 @@ async function main(): Promise<void> {
     try {
       if (command.op === 'open') {
         if (driver !== null) await driver.close();
+        if (open === undefined) throw new Error(`${library} does not produce`);
         config = command;
         pool = Array.from({ length: 64 }, () => randomBytes(command.size));
         driver = await open(command);
         if (command.warmup > 0) await produce(driver, command, pool, command.warmup);
         answer({ ok: true });
       } else if (command.op === 'consume') {
+        const cpu = process.cpuUsage();
         const seconds = await CONSUMERS[library]!(command);
-        answer({ ok: true, seconds, messages: command.count });
+        const used = process.cpuUsage(cpu);
+        answer({ ok: true, seconds, messages: command.count, cpuSeconds: (used.user + used.system) / 1e6 });
       } else if (command.op === 'run') {
         if (driver === null || config === null) throw new Error('run before open');
         const seconds = await produce(driver, config, pool, command.count);

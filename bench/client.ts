@@ -51,13 +51,14 @@ const WORKER = fileURLToPath(new URL('./client-worker.js', import.meta.url));
 const REPO_NODE24 = fileURLToPath(new URL('../../.ci/.node24/node_modules/node/bin/node', import.meta.url));
 
 interface Library {
-  id: 'samsa' | 'samsa-send' | 'platformatic' | 'kafkajs';
+  id: 'samsa' | 'samsa-send' | 'platformatic' | 'kafkajs' | 'fetch-only';
   name: string;
 }
 const SAMSA: Library = { id: 'samsa', name: 'samsa' };
 const SAMSA_SEND: Library = { id: 'samsa-send', name: 'samsa, send() per message' };
 const PLATFORMATIC: Library = { id: 'platformatic', name: '@platformatic/kafka' };
 const KAFKAJS: Library = { id: 'kafkajs', name: 'KafkaJS' };
+const FETCH_ONLY: Library = { id: 'fetch-only', name: 'Fetch loop, no decoding' };
 
 const progress = (msg: string): void => {
   process.stderr.write(`[client bench] ${msg}\n`);
@@ -142,6 +143,8 @@ interface Result {
   workload: Workload;
   /** Messages per second per run, by library id. */
   runs: Map<Library['id'], number[]>;
+  /** Consume only: the worker's CPU milliseconds per 100k messages, per run, by library id. */
+  cpu?: Map<Library['id'], number[]>;
 }
 
 function produceTable(results: readonly Result[], libraries: readonly Library[]): string {
@@ -165,12 +168,15 @@ function produceTable(results: readonly Result[], libraries: readonly Library[])
   return lines.join('\n');
 }
 
+const consumeWorkload = (w: Workload): string =>
+  `${sizeName(w.size)}, ${w.partitions} partition${w.partitions === 1 ? '' : 's'}, from the beginning`;
+
 function consumeTable(results: readonly Result[], libraries: readonly Library[]): string {
   const lines = [
     '### Client: consume throughput (messages/s, median (min-max) of the runs)',
     '',
-    '| workload | samsa | @platformatic/kafka | KafkaJS | samsa MB/s | samsa vs @platformatic/kafka | samsa vs KafkaJS |',
-    '|---|---:|---:|---:|---:|---:|---:|',
+    '| workload | samsa | @platformatic/kafka | KafkaJS | Fetch loop, no decoding | samsa MB/s | samsa vs @platformatic/kafka | samsa vs KafkaJS | samsa vs Fetch loop |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   const has = (id: Library['id']) => libraries.some((l) => l.id === id);
   for (const r of results) {
@@ -178,9 +184,27 @@ function consumeTable(results: readonly Result[], libraries: readonly Library[])
     const samsa = of('samsa');
     const mbs = samsa.length === 0 ? Number.NaN : (median(samsa) * r.workload.size) / 1e6;
     lines.push(
-      `| ${sizeName(r.workload.size)}, ${r.workload.partitions} partition${r.workload.partitions === 1 ? '' : 's'}, from the beginning | ` +
-        `${cell(samsa)} | ${cell(of('platformatic'))} | ${cell(of('kafkajs'))} | ` +
-        `${Number.isNaN(mbs) ? '-' : mbs.toFixed(1)} | ${ratio(samsa, of('platformatic'))} | ${ratio(samsa, of('kafkajs'))} |`,
+      `| ${consumeWorkload(r.workload)} | ${cell(samsa)} | ${cell(of('platformatic'))} | ${cell(of('kafkajs'))} | ` +
+        `${cell(of('fetch-only'))} | ${Number.isNaN(mbs) ? '-' : mbs.toFixed(1)} | ${ratio(samsa, of('platformatic'))} | ` +
+        `${ratio(samsa, of('kafkajs'))} | ${ratio(samsa, of('fetch-only'))} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+function consumeCpuTable(results: readonly Result[], libraries: readonly Library[]): string {
+  const lines = [
+    "### Client: consumer's CPU time (ms per 100k messages, median (min-max) of the runs)",
+    '',
+    '| workload | samsa | @platformatic/kafka | KafkaJS | Fetch loop, no decoding | KafkaJS over samsa |',
+    '|---|---:|---:|---:|---:|---:|',
+  ];
+  const has = (id: Library['id']) => libraries.some((l) => l.id === id);
+  for (const r of results) {
+    const of = (id: Library['id']) => (has(id) ? (r.cpu?.get(id) ?? []) : []);
+    lines.push(
+      `| ${consumeWorkload(r.workload)} | ${cell(of('samsa'))} | ${cell(of('platformatic'))} | ${cell(of('kafkajs'))} | ` +
+        `${cell(of('fetch-only'))} | ${ratio(of('kafkajs'), of('samsa'))} |`,
     );
   }
   return lines.join('\n');
@@ -263,7 +287,8 @@ export async function benchClient(): Promise<{ blocks: string[] }> {
       results.push(result);
     }
     // ---- consume throughput: each library reads a pre-filled topic from the beginning in a fresh group ----------
-    const consumers = workers.filter((w) => w.library.id !== 'samsa-send');
+    const consumers = [...workers.filter((w) => w.library.id !== 'samsa-send'), new Worker(FETCH_ONLY, nodeBin)];
+    workers.push(consumers[consumers.length - 1]!);
     for (const size of SIZES) {
       const topic = `bench-client-consume-${size}`;
       const count = Math.max(1000, Math.round(CONSUME_COUNT[size]! * SCALE));
@@ -273,6 +298,7 @@ export async function benchClient(): Promise<{ blocks: string[] }> {
       const result: Result = {
         workload: { size, partitions: CONSUME_PARTITIONS, acks: -1 },
         runs: new Map(consumers.map((w) => [w.library.id, []])),
+        cpu: new Map(consumers.map((w) => [w.library.id, []])),
       };
       let group = 0;
       const ask = (worker: Worker, n: number) =>
@@ -280,6 +306,7 @@ export async function benchClient(): Promise<{ blocks: string[] }> {
           op: 'consume',
           bootstrap: broker.bootstrap,
           topic,
+          partitions: CONSUME_PARTITIONS,
           group: `bench-consume-${worker.library.id}-${size}-${group++}`,
           count: n,
         });
@@ -292,6 +319,7 @@ export async function benchClient(): Promise<{ blocks: string[] }> {
         for (const worker of order) {
           const answer = await ask(worker, count);
           result.runs.get(worker.library.id)!.push(answer.messages! / answer.seconds!);
+          result.cpu!.get(worker.library.id)!.push((answer.cpuSeconds! * 1000 * 100_000) / answer.messages!);
         }
       }
       await admin.deleteTopics([topic]);
@@ -342,13 +370,23 @@ export async function benchClient(): Promise<{ blocks: string[] }> {
       'eachBatch); samsa with ' +
       "consume({ eachBatch }), KafkaJS with run({ eachBatch }), @platformatic/kafka with its consume() stream's " +
       `'data' events; one untimed warm-up read of ${WARMUP_SHARE * 100}% per library first`,
+    'Fetch loop, no decoding: the reference for what the broker can hand out here: Fetch requests as a consumer ' +
+      'sends them (all partitions, max.partition.fetch.bytes 1 MiB, fetch.max.bytes 50 MiB, one at a time) over ' +
+      "samsa's connection, counting records from the batch headers; no group (it does not join one), no record " +
+      'decoding, no CRC check. A consumer cannot be faster than it, whatever it does with the records, so a ' +
+      'consumer near it is limited by the broker (sharing the 2 cores), and its ratio to another library is capped ' +
+      'at the Fetch loop over that library',
+    "consumer's CPU time: user + system time of the library's worker process during the run (process.cpuUsage), " +
+      'per 100k messages: the cost of consuming apart from the broker. samsa checks every batch CRC-32C (as the ' +
+      "Java client's check.crcs=true default); KafkaJS checks none",
     'issue 7 target: samsa at least as fast as @platformatic/kafka and at least 3x KafkaJS',
     `client section took ${minutes} min`,
   ];
   return {
     blocks: [
       produceTable(results, libraries),
-      consumeTable(consumeResults, libraries),
+      consumeTable(consumeResults, [...libraries, FETCH_ONLY]),
+      consumeCpuTable(consumeResults, [...libraries, FETCH_ONLY]),
       notes.map((n) => `- ${n}`).join('\n'),
     ],
   };
