@@ -572,13 +572,12 @@ export async function benchCluster(): Promise<{ blocks: string[] }> {
       `${FAILOVER_LIBRDKAFKA.reconnectBackoffMaxMs} (its default, 10000, would make a broker restarted in an ` +
       `earlier repeat seconds late to reconnect to when it becomes the leader), message.timeout.ms ` +
       `${FAILOVER_LIBRDKAFKA.messageTimeoutMs})`,
-    'why the writers see a new leader later than Metadata names it: both look the leader up again only now and then ' +
-      "while the old leader's broker is down. samsa's Producer asks for metadata after each failed connection " +
-      "attempt to the old leader, and those follow the client's reconnect backoff (doubling from reconnectBackoffMs " +
-      `${FAILOVER_PRODUCER.reconnectBackoffMs} up to reconnectBackoffMaxMs ${FAILOVER_PRODUCER.reconnectBackoffMaxMs}, ` +
-      '+-20%): after the seconds of a kill -9 it is at its cap, so the new leader is found up to about a second late, ' +
-      'after a SIGTERM within a few attempts. librdkafka asks right away and then about once a second (QRYLEADER ' +
-      '"broker is down: re-query" in its debug log)',
+    "how the writers find the new leader: both look it up again while the old leader is unreachable. samsa's " +
+      `Producer asks for metadata every retryBackoffMs (${FAILOVER_PRODUCER.retryBackoffMs}) while the leader's ` +
+      'broker is failing, on a connection that is open (not one being reopened to the dead broker, which waits out ' +
+      'its reconnect backoff), at once on another broker when the one asked goes away mid-request, and sends a ' +
+      'batch waiting out a retry backoff as soon as a new leader is known (KIP-951). librdkafka asks right away and ' +
+      'then about once a second (QRYLEADER "broker is down: re-query" in its debug log)',
     'fail-over timing: from the signal to the leader of partition 0 (its process) until (a) a Metadata request to a ' +
       `surviving broker, repeated every ${PROBE_EVERY_MS} ms, names another leader, and (b) the first ` +
       "acknowledgement of a write the writer sent after the old leader's process had exited (so no acknowledgement " +

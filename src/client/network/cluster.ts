@@ -125,6 +125,8 @@ export class Cluster {
   /** Topics the client works with; each refresh asks for all of them (null: every topic). */
   private readonly interest = new Set<string>();
   private readonly connections = new Map<number, Promise<BrokerConnection>>();
+  /** The connections of `connections` that are open, for callers that must not wait for one being opened. */
+  private readonly established = new Map<number, BrokerConnection>();
   private readonly failures = new Map<string, { count: number; until: number }>();
   private bootstrapConnection: Promise<BrokerConnection> | null = null;
   private readonly coordinators = new Map<string, number>();
@@ -172,10 +174,17 @@ export class Cluster {
     }
   }
 
-  /** A connection to any bootstrap broker (the first that answers, in order). */
+  /**
+   * A connection to any bootstrap broker: the first that answers, in order, but those that failed recently (waiting
+   * out their reconnect backoff) last.
+   */
   private async anyBootstrap(): Promise<BrokerConnection> {
     const errors: string[] = [];
-    for (const { host, port } of this.bootstrap) {
+    const now = Date.now();
+    const backingOff = (b: { host: string; port: number }): boolean =>
+      (this.failures.get(`${b.host}:${b.port}`)?.until ?? 0) > now;
+    const order = [...this.bootstrap.filter((b) => !backingOff(b)), ...this.bootstrap.filter(backingOff)];
+    for (const { host, port } of order) {
       try {
         return await this.open(host, port);
       } catch (e) {
@@ -188,10 +197,8 @@ export class Cluster {
 
   /** A live connection to any broker: a known one when metadata is there, else a bootstrap broker. */
   async anyConnection(): Promise<BrokerConnection> {
-    for (const conn of this.connections.values()) {
-      const c = await conn.catch(() => null);
-      if (c !== null && !c.closed) return c;
-    }
+    // Only open ones: one being opened may be to a broker that is down, waiting out its reconnect backoff.
+    for (const c of this.established.values()) if (!c.closed) return c;
     for (;;) {
       const boot = this.bootstrapConnection;
       if (boot === null) break;
@@ -217,9 +224,18 @@ export class Cluster {
     // No await between the check above and this assignment: concurrent callers share one connection.
     const opening = this.openNode(nodeId);
     this.connections.set(nodeId, opening);
-    opening.catch(() => {
-      if (this.connections.get(nodeId) === opening) this.connections.delete(nodeId);
-    });
+    opening.then(
+      (conn) => {
+        if (this.connections.get(nodeId) !== opening) return;
+        this.established.set(nodeId, conn);
+        conn.onClose(() => {
+          if (this.established.get(nodeId) === conn) this.established.delete(nodeId);
+        });
+      },
+      () => {
+        if (this.connections.get(nodeId) === opening) this.connections.delete(nodeId);
+      },
+    );
     return opening;
   }
 
@@ -388,6 +404,7 @@ export class Cluster {
     const all = [...this.connections.values()];
     if (this.bootstrapConnection !== null) all.push(this.bootstrapConnection);
     this.connections.clear();
+    this.established.clear();
     this.bootstrapConnection = null;
     await Promise.all(
       all.map((p) =>

@@ -54,7 +54,7 @@ import type {
   ProduceResponse,
 } from '../../protocol/index.js';
 import { Compression } from '../../protocol/records/compression.js';
-import { isRetriableError, KafkaClientError, KafkaTimeoutError } from '../errors.js';
+import { isRetriableError, KafkaClientError, KafkaConnectionError, KafkaTimeoutError } from '../errors.js';
 import { Cluster, isStaleMetadataError } from '../network/cluster.js';
 import type { BrokerConnection } from '../network/connection.js';
 import type { Serializer } from '../serde.js';
@@ -814,6 +814,9 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
       const node = this.node(ps.leader);
       if (node.conn === null || node.conn.closed) {
         node.conn = null;
+        // The leader's broker failed (a lost connection or a failed connect): ask who leads now every
+        // retryBackoffMs, not only after each reconnect attempt, whose backoff grows to reconnectBackoffMaxMs.
+        if (node.lastError !== null) needMetadata = true;
         if (!node.connecting) {
           if (node.retryAt <= now) this.connectNode(node);
           else if (node.retryAt < nextAt) nextAt = node.retryAt;
@@ -1268,6 +1271,11 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
           this.lastMetadataError = null;
         },
         (e: Error) => {
+          // The broker asked went away mid-request (it is stopping): ask another one at once, but only once in a
+          // row, so that a cluster that is all down is asked at the usual pace.
+          if (e instanceof KafkaConnectionError && !(this.lastMetadataError instanceof KafkaConnectionError)) {
+            this.metadataAgain = 2;
+          }
           this.lastMetadataError = e;
         },
       )
@@ -1326,8 +1334,15 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
         lastAcked: -1,
       });
     }
+    const before = topic.partitions.map((ps) => ps.leader);
     for (const ps of topic.partitions) ps.leader = -1;
     for (const p of t.partitions) topic.partitions[p.partitionIndex]!.leader = p.leaderId;
+    for (const ps of topic.partitions) {
+      // A new leader (KIP-951): batches waiting out a retry backoff earned at the old one go now, instead of up to
+      // retryBackoffMaxMs after the partition can take them again.
+      if (ps.leader < 0 || ps.leader === before[ps.index]) continue;
+      for (const batch of ps.queue) if (batch.retryAt > 0) batch.retryAt = 0;
+    }
     const available: number[] = [];
     for (const ps of topic.partitions) if (ps.leader >= 0) available.push(ps.index);
     topic.available = available;
