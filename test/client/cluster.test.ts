@@ -122,6 +122,35 @@ describe('Cluster', () => {
     }
   });
 
+  it('a bootstrap broker that just failed is asked after the others, not waited for', { timeout: 20_000 }, async () => {
+    // Accepts connections and drops them at once: every attempt fails, and each one is counted.
+    let attempts = 0;
+    const dead = net.createServer((s) => {
+      attempts++;
+      s.destroy();
+    });
+    await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r));
+    const deadAddress = `127.0.0.1:${(dead.address() as net.AddressInfo).port}`;
+    // A reconnect backoff far longer than the test: waiting it out would time the test out.
+    const cluster = new Cluster({
+      bootstrapServers: [deadAddress, `127.0.0.1:${kafka.port}`],
+      reconnectBackoffMs: 600_000,
+      reconnectBackoffMaxMs: 600_000,
+    });
+    try {
+      const first = await cluster.anyConnection();
+      assert.equal(first.address, `127.0.0.1:${kafka.port}`);
+      assert.equal(attempts, 1, 'the first in the list was tried first');
+      first.close();
+      const second = await cluster.anyConnection();
+      assert.equal(second.address, `127.0.0.1:${kafka.port}`);
+      assert.equal(attempts, 1, 'the failed one, in its backoff, was not tried again');
+    } finally {
+      await cluster.close();
+      dead.close();
+    }
+  });
+
   it('a bootstrap list where nothing answers is one error naming every address', async () => {
     const a = await fakeBroker(() => {});
     a.close();
