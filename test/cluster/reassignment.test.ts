@@ -34,7 +34,7 @@ import {
   type ListPartitionReassignmentsResponse,
 } from '../../src/protocol/index.js';
 import { type CliResult, runCli } from '../cli/run-cli.js';
-import { Cluster, eventually } from './support/cluster.js';
+import { Cluster, eventually, failoverProducer } from './support/cluster.js';
 import { skipWithoutZooKeeper } from './support/zookeeper.js';
 
 const skip = skipWithoutZooKeeper();
@@ -372,15 +372,7 @@ describe('partition reassignment', { skip }, () => {
     await createTopic('moving', origin);
     const before = (await c.waitFullIsr('moving', WAIT_MS))[0]!;
     assert.deepEqual(before.replicaNodes, origin);
-    const producer = new Producer({
-      bootstrapServers: c.bootstraps(),
-      acks: 'all',
-      lingerMs: 2,
-      retryBackoffMs: 50,
-      requestTimeoutMs: 5000,
-      deliveryTimeoutMs: 60_000,
-      metadataMaxAgeMs: 1000,
-    });
+    const producer = failoverProducer(c.bootstraps());
     const pad = 'x'.repeat(200);
     const acked: { offset: bigint; value: string }[] = [];
     let failed = 0;

@@ -21,7 +21,7 @@ import {
   type MetadataResponse,
 } from '../../src/protocol/index.js';
 import { type BrokerProcess, startBrokerProcess } from '../compat/broker/broker-process.js';
-import { eventually } from './support/cluster.js';
+import { eventually, failoverProducer } from './support/cluster.js';
 import { skipWithoutZooKeeper, startZooKeeper, type ZooKeeperServer } from './support/zookeeper.js';
 
 const skip = skipWithoutZooKeeper();
@@ -118,15 +118,7 @@ describe('replication and fail-over', { skip }, () => {
   });
 
   it('acks=all writes survive SIGKILLs of leaders: every acknowledged message once, in order, no gaps', async (t) => {
-    const producer = new Producer({
-      bootstrapServers: bootstraps(),
-      acks: 'all',
-      lingerMs: 2,
-      retryBackoffMs: 50,
-      requestTimeoutMs: 5000,
-      deliveryTimeoutMs: 60_000,
-      metadataMaxAgeMs: 1000,
-    });
+    const producer = failoverProducer(bootstraps());
     const acked: { partition: number; offset: bigint; value: string }[] = [];
     let failed = 0;
     let next = 0;

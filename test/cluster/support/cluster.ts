@@ -10,6 +10,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BrokerConnection } from '../../../src/client/network/connection.js';
+import { Producer } from '../../../src/client/producer/index.js';
 import type { MetadataResponse } from '../../../src/protocol/index.js';
 import { type BrokerProcess, startBrokerProcess } from '../../compat/broker/broker-process.js';
 import { startZooKeeper, type ZooKeeperServer } from './zookeeper.js';
@@ -26,6 +27,22 @@ export interface ClusterOptions {
 }
 
 /** Polls `check` (which throws until it holds) every 100 ms for at most `ms`. */
+/**
+ * An idempotent acks=all producer for writing through faults: short request timeouts and metadata age so that it
+ * follows moved leaders quickly, and a delivery timeout long enough to outlast a leader's session expiry.
+ */
+export function failoverProducer(bootstrapServers: string[]): Producer {
+  return new Producer({
+    bootstrapServers,
+    acks: 'all',
+    lingerMs: 2,
+    retryBackoffMs: 50,
+    requestTimeoutMs: 5000,
+    deliveryTimeoutMs: 60_000,
+    metadataMaxAgeMs: 1000,
+  });
+}
+
 export async function eventually<T>(what: string, check: () => Promise<T>, ms = 30_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
